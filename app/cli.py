@@ -1,0 +1,32 @@
+"""``python -m app check``: print ``file: field: problem`` lines, exit 1 if any."""
+
+import sys
+
+from app.content.loader import load_course
+from app.content.problems import LessonError
+from app.settings import Settings
+from app.widgets import registry
+
+
+def collect_problems(settings: Settings, require_audio: bool) -> list:
+    try:
+        index = load_course(settings.lessons_dir, settings.audio_dir, set(registry()))
+    except LessonError as exc:
+        return exc.problems
+    if not require_audio:
+        return []
+    from app.narration.freshness import audio_problems
+
+    return audio_problems(index, settings.audio_dir)
+
+
+def run_check(require_audio: bool = True) -> int:
+    settings = Settings()
+    problems = collect_problems(settings, require_audio and settings.require_audio)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    print("All lessons are valid.")
+    return 0

@@ -1,0 +1,1 @@
+"""Lessons as content: the syllabus, front matter, Markdown rendering and the index."""

@@ -1,0 +1,103 @@
+"""The immutable lesson index: every lesson in syllabus order, with its neighbours."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from markdown_it.token import Token
+
+from app.content.models import FrontMatter, Part, Syllabus, SyllabusModule
+
+
+@dataclass(frozen=True)
+class Narration:
+    audio: str
+    vtt: str
+    duration_s: float
+    bytes: int
+    script_hash: str
+    voice: str
+
+    @property
+    def duration_label(self) -> str:
+        minutes, seconds = divmod(round(self.duration_s), 60)
+        return f"{minutes}:{seconds:02d}"
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One parsed, validated and rendered lesson."""
+
+    meta: FrontMatter
+    path: Path
+    body: str
+    html: str
+    tokens: tuple[Token, ...]
+    practice_html: tuple[tuple[str, str, str], ...]  # (question, hint, solution)
+    ideas_html: tuple[str, ...]
+    word_count: int
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def url(self) -> str:
+        return f"/modules/{self.meta.id}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A syllabus module as the site shows it: written (``lesson``) or still to come."""
+
+    module: SyllabusModule
+    part: Part
+    lesson: Lesson | None
+    narration: Narration | None
+    prev_id: str | None = None
+    next_id: str | None = None
+
+    @property
+    def id(self) -> str:
+        return self.module.id
+
+
+@dataclass(frozen=True)
+class CourseIndex:
+    syllabus: Syllabus
+    entries: tuple[Entry, ...]  # every syllabus module, in order
+    by_id: MappingProxyType  # id -> Entry, written lessons only
+
+    @classmethod
+    def build(cls, syllabus: Syllabus, lessons: dict, narrations: dict) -> "CourseIndex":
+        """One pass over the syllabus order links each written lesson to its neighbours."""
+        ordered = [(p, m) for p, m in syllabus.ordered()]
+        written = [m.id for _, m in ordered if m.id in lessons]
+        entries = []
+        for part, module in ordered:
+            lesson = lessons.get(module.id)
+            prev_id = next_id = None
+            if lesson is not None:
+                pos = written.index(module.id)
+                prev_id = written[pos - 1] if pos > 0 else None
+                next_id = written[pos + 1] if pos + 1 < len(written) else None
+            entries.append(Entry(module, part, lesson, narrations.get(module.id), prev_id, next_id))
+        by_id = MappingProxyType({e.id: e for e in entries if e.lesson is not None})
+        return cls(syllabus, tuple(entries), by_id)
+
+    @property
+    def lessons(self) -> list[Lesson]:
+        return [e.lesson for e in self.entries if e.lesson is not None]
+
+    def get(self, module_id: str) -> Entry | None:
+        return self.by_id.get(module_id)
+
+    def title_of(self, module_id: str) -> str:
+        for e in self.entries:
+            if e.id == module_id:
+                return e.module.title
+        return module_id
+
+    def parts(self) -> list[tuple[Part, list[Entry]]]:
+        return [(p, [e for e in self.entries if e.part.number == p.number])
+                for p in self.syllabus.parts]

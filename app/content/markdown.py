@@ -1,0 +1,103 @@
+"""Markdown to HTML, with maths rendered server-side to MathML.
+
+``$…$`` and ``$$…$$`` become ``<math>`` elements (latex2mathml), so formulas show
+with no client JavaScript. Every prose block of a lesson body (paragraphs,
+headings, list items) gets a ``data-block`` number: the narration builder
+walks the same token stream with :func:`iter_blocks`, so an audio cue can point
+at the paragraph it reads.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from latex2mathml.converter import convert as latex_to_mathml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+# Callout boxes a lesson may use: ::: try … :::
+CALLOUTS = ("try", "pitfall", "note", "example", "key")
+BLOCK_OPENERS = ("paragraph_open", "heading_open")
+
+
+class MathError(ValueError):
+    """A formula latex2mathml cannot convert; the message quotes the formula."""
+
+
+def _math(content: str, display: bool) -> str:
+    try:
+        return latex_to_mathml(content, display="block" if display else "inline")
+    except Exception as exc:  # latex2mathml raises many types
+        raise MathError(f"cannot render maths '{content[:60]}': {exc}") from exc
+
+
+def _callout_renderer(name: str):
+    def render(self, tokens, idx, _options, _env):
+        if tokens[idx].nesting == 1:
+            label = {"try": "Try this", "pitfall": "Pitfall", "note": "Note",
+                     "example": "Worked example", "key": "Key idea"}[name]
+            return f'<aside class="callout callout-{name}"><p class="callout-label">{label}</p>\n'
+        return "</aside>\n"
+
+    return render
+
+
+def make_markdown() -> MarkdownIt:
+    """One configured renderer: CommonMark + tables + maths + anchors + callouts."""
+    md = MarkdownIt("commonmark", {"html": True, "typographer": True})
+    md.enable(["table", "replacements", "smartquotes"])
+    md.use(dollarmath_plugin, allow_space=True, double_inline=False,
+           renderer=lambda content, opts: _math(content, opts.get("display_mode", False)))
+    md.use(anchors_plugin, min_level=2, max_level=3, permalink=False)
+    for name in CALLOUTS:
+        md.use(container_plugin, name, render=_callout_renderer(name))
+    return md
+
+
+@dataclass(frozen=True)
+class Block:
+    """One numbered prose block: its number, its kind and its inline token."""
+
+    number: int
+    kind: str  # "paragraph" or "heading"
+    opener: Token
+    inline: Token
+    in_list: bool
+
+
+def iter_blocks(tokens: list[Token]) -> Iterator[Block]:
+    """Yield the numbered prose blocks of a parsed body, in reading order.
+
+    Paragraphs inside tables are not blocks (tables are summarised, not read).
+    """
+    number = 0
+    depth_list = 0
+    in_table = False
+    for i, tok in enumerate(tokens):
+        if tok.type in ("bullet_list_open", "ordered_list_open"):
+            depth_list += 1
+        elif tok.type in ("bullet_list_close", "ordered_list_close"):
+            depth_list -= 1
+        elif tok.type == "table_open":
+            in_table = True
+        elif tok.type == "table_close":
+            in_table = False
+        elif tok.type in BLOCK_OPENERS and not in_table:
+            number += 1
+            yield Block(number, tok.type.removesuffix("_open"), tok, tokens[i + 1],
+                        depth_list > 0)
+
+
+def render_body(md: MarkdownIt, text: str) -> tuple[str, list[Token]]:
+    """Render a lesson body; returns the HTML and the token stream it came from."""
+    tokens = md.parse(text)
+    for block in iter_blocks(tokens):
+        block.opener.attrSet("data-block", str(block.number))
+    return md.renderer.render(tokens, md.options, {}), tokens
+
+
+def render_inline(md: MarkdownIt, text: str) -> str:
+    """Render a short snippet (a practice question, a core idea) as HTML."""
+    return md.render(text)

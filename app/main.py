@@ -1,0 +1,52 @@
+"""The app factory: ``create_app(settings)`` builds everything; nothing at import time."""
+
+import asyncio
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.content.loader import load_course
+from app.engine import Models
+from app.errors import install_error_handlers
+from app.middleware import LimitRequest, SecurityHeaders, SelectiveGZip
+from app.routes import api, pages, widgets
+from app.settings import Settings
+from app.web import make_templates
+from app.widgets import registry
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Load and validate every lesson, then wire routes, templates and middleware.
+
+    A broken lesson raises :class:`app.content.problems.LessonError` naming the
+    file and field, so the server never starts with bad content.
+    """
+    settings = settings or Settings()
+    specs = registry()
+    course = load_course(settings.lessons_dir, settings.audio_dir, set(specs))
+
+    app = FastAPI(
+        title=f"{settings.course_title}: course API",
+        description="The course's modules and the interactive widgets' JSON contracts.",
+        version="1.0.0",
+        redoc_url=None,
+        docs_url=None,
+    )
+    app.state.settings = settings
+    app.state.course = course
+    app.state.widgets = specs
+    app.state.models = Models()
+    app.state.model_slots = asyncio.Semaphore(settings.model_concurrency)
+    app.state.templates = make_templates(settings, {"widgets": specs})
+
+    install_error_handlers(app)
+    app.include_router(pages.router)
+    app.include_router(api.router)
+    app.include_router(api.health)
+    app.include_router(widgets.build_router(specs))
+    app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
+
+    app.add_middleware(SelectiveGZip)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(LimitRequest)
+    return app

@@ -1,0 +1,92 @@
+"""ASGI middleware: security headers, selective gzip, cache headers, request limits."""
+
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+IMMUTABLE = b"public, max-age=31536000, immutable"
+SHORT = b"public, max-age=300"
+# A URL longer than this is refused before routing (414): no widget needs more.
+MAX_URL_BYTES = 8192
+# Already-compressed or streamed responses skip gzip (audio must keep exact byte ranges).
+NO_GZIP_PREFIXES = ("/audio/",)
+
+
+class SecurityHeaders:
+    """Add the security headers, and cache headers for static files, to every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        hashed = path.startswith("/static/") and b"v=" in scope.get("query_string", b"")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers += [h for h in SECURITY_HEADERS if h[0] not in names]
+                if path.startswith("/static/") and message["status"] == 200:
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                    headers.append((b"cache-control", IMMUTABLE if hashed else SHORT))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class LimitRequest:
+    """Refuse oversized URLs (414) and request bodies (413) before any work is done."""
+
+    def __init__(self, app: ASGIApp, max_body: int = 16384) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            url_len = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b""))
+            status = 414 if url_len > MAX_URL_BYTES else None
+            for name, value in scope.get("headers", []):
+                if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+                    status = 413
+            if status:
+                await _plain(send, status, "Request too large: shorten the URL or body.")
+                return
+        await self.app(scope, receive, send)
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    body = ('{"error": "%s"}' % text).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class SelectiveGZip:
+    """gzip text responses, but never audio (byte ranges must be exact)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=500)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(NO_GZIP_PREFIXES):
+            await self.app(scope, receive, send)
+        else:
+            await self.gzip(scope, receive, send)

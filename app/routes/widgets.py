@@ -1,0 +1,63 @@
+"""Each widget twice from the same code: JSON at ``/api/widgets/{name}``, an htmx
+fragment at ``/widgets/{name}``. Routes parse and delegate; they do no arithmetic."""
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from app.errors import AppError
+from app.routes.api import ErrorOut
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetSpec
+
+BUSY_RETRY_SECONDS = "2"
+
+
+async def run_widget(request: Request, spec: WidgetSpec, params: WidgetParams):
+    """Compute a widget's result; model work goes to a thread under a concurrency cap."""
+    try:
+        if not spec.uses_model:
+            return spec.run(params)
+        slots: asyncio.Semaphore = request.app.state.model_slots
+        if slots.locked():
+            raise AppError(503, "The model is busy with other requests; try again in a moment.",
+                           {"Retry-After": BUSY_RETRY_SECONDS})
+        async with slots:
+            return await run_in_threadpool(spec.run, params, request.app.state.models)
+    except WidgetInputError as exc:
+        raise AppError(422, str(exc)) from None
+
+
+def _json_endpoint(spec: WidgetSpec):
+    async def endpoint(request: Request, params: Annotated[spec.params, Query()]):
+        return await run_widget(request, spec, params)
+
+    endpoint.__doc__ = spec.summary
+    return endpoint
+
+
+def _fragment_endpoint(spec: WidgetSpec):
+    async def endpoint(request: Request, params: Annotated[spec.params, Query()]):
+        result = await run_widget(request, spec, params)
+        return request.app.state.templates.TemplateResponse(
+            request, spec.template, {"result": result, "params": params, "spec": spec},
+            block_name="result")
+
+    return endpoint
+
+
+def build_router(specs: dict[str, WidgetSpec]) -> APIRouter:
+    router = APIRouter()
+    errors = {422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+    for spec in specs.values():
+        router.add_api_route(
+            f"/api/widgets/{spec.name}", _json_endpoint(spec), methods=["GET"],
+            response_model=spec.result, tags=["widgets"], summary=spec.title,
+            name=f"widget_json_{spec.name}", responses=errors)
+        router.add_api_route(
+            f"/widgets/{spec.name}", _fragment_endpoint(spec), methods=["GET"],
+            response_class=HTMLResponse, include_in_schema=False,
+            name=f"widget_fragment_{spec.name}")
+    return router

@@ -1,0 +1,36 @@
+"""Typed settings, read from the environment (prefix ``COURSE_``) and validated once."""
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one running course.
+
+    Each test builds its own ``Settings`` (for example with a temporary lessons
+    folder) and passes it to ``create_app``; nothing is read at import time.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="COURSE_", frozen=True)
+
+    lessons_dir: Path = ROOT / "lessons"
+    audio_dir: Path = ROOT / "audio"
+    static_dir: Path = ROOT / "static"
+    templates_dir: Path = ROOT / "templates"
+    course_title: str = "How LLMs Work"
+    # Model work (the MiniLM encoder, the SmolLM2 decoder) runs in a thread pool;
+    # at most this many requests compute at once per worker, the rest get 503.
+    model_concurrency: int = Field(default=2, ge=1, le=64)
+    # Require fresh narration for every lesson in `python -m app check`.
+    require_audio: bool = True
+
+    @field_validator("lessons_dir", "static_dir", "templates_dir")
+    @classmethod
+    def _must_exist(cls, path: Path) -> Path:
+        if not path.is_dir():
+            raise ValueError(f"folder does not exist: {path}")
+        return path

@@ -1,0 +1,45 @@
+"""Templates and static assets: Jinja configured once, content-hashed asset URLs."""
+
+import hashlib
+import math
+from pathlib import Path
+
+from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
+
+from app.settings import Settings
+
+HASH_LEN = 10
+
+
+def hash_static(static_dir: Path) -> dict[str, str]:
+    """Map every static file's relative path to a short hash of its bytes."""
+    hashes = {}
+    for path in static_dir.rglob("*"):
+        if path.is_file():
+            rel = path.relative_to(static_dir).as_posix()
+            hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()[:HASH_LEN]
+    return hashes
+
+
+def make_templates(settings: Settings, globals_: dict) -> Jinja2Blocks:
+    """One Jinja environment: autoescape on, the ``static()`` helper, shared globals."""
+    templates = Jinja2Blocks(directory=str(settings.templates_dir))
+    env = templates.env
+    env.autoescape = True
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    hashes = hash_static(settings.static_dir)
+
+    def static(rel: str) -> str:
+        digest = hashes.get(rel)
+        if digest is None:
+            raise ValueError(f"static file not found: {rel}")
+        return f"/static/{rel}?v={digest}"
+
+    env.globals.update(static=static, course_title=settings.course_title, **globals_)
+    # Chart macros for every template, including a fragment rendered as a single block.
+    env.globals["charts"] = env.get_template("_partials/charts.html").module
+    env.filters["safe_html"] = Markup  # for HTML the server rendered from trusted lessons
+    env.filters["log2"] = lambda x: math.log2(x) if x > 0 else 0.0
+    return templates
