@@ -1,5 +1,7 @@
 """ASGI middleware: security headers, selective gzip, cache headers, request limits."""
 
+import json
+
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -71,7 +73,7 @@ class LimitRequest:
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
-    body = ('{"error": "%s"}' % text).encode()
+    body = json.dumps({"error": text}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})

@@ -12,7 +12,13 @@ from pydantic import ValidationError
 
 from app.content.check import structural_problems
 from app.content.index import CourseIndex, Lesson, Narration
-from app.content.markdown import MathError, make_markdown, render_body, render_inline
+from app.content.markdown import (
+    MathError,
+    make_markdown,
+    prose_word_count,
+    render_body,
+    render_inline,
+)
 from app.content.models import FrontMatter, Syllabus
 from app.content.problems import LessonError, Problem
 
@@ -69,7 +75,7 @@ def parse_lesson(path: Path, md=None) -> Lesson:
     try:
         html, tokens = render_body(md, body)
         practice = tuple(
-            (render_inline(md, p.question), render_inline(md, p.hint), render_inline(md, p.solution))
+            tuple(render_inline(md, text) for text in (p.question, p.hint, p.solution))
             for p in meta.practice
         )
         ideas = tuple(render_inline(md, idea.text) for idea in meta.core_ideas)
@@ -78,7 +84,7 @@ def parse_lesson(path: Path, md=None) -> Lesson:
     return Lesson(
         meta=meta, path=path, body=body, html=html, tokens=tuple(tokens),
         practice_html=practice, ideas_html=ideas,
-        word_count=len(body.split()),
+        word_count=prose_word_count(tokens),
     )
 
 

@@ -101,3 +101,15 @@ def render_body(md: MarkdownIt, text: str) -> tuple[str, list[Token]]:
 def render_inline(md: MarkdownIt, text: str) -> str:
     """Render a short snippet (a practice question, a core idea) as HTML."""
     return md.render(text)
+
+
+def prose_word_count(tokens: list[Token]) -> int:
+    """Words of prose (text inside inline tokens), not Markdown syntax, maths or code."""
+    count = 0
+    for tok in tokens:
+        if tok.type != "inline" or not tok.children:
+            continue
+        for child in tok.children:
+            if child.type == "text":
+                count += sum(1 for w in child.content.split() if any(c.isalnum() for c in w))
+    return count
