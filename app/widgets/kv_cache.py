@@ -1,0 +1,87 @@
+"""KV-cache memory: how many bytes the keys and values of every past token occupy."""
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
+
+GIB = 2**30
+# Bits per stored number; int4 packs two values in a byte.
+BITS = {"fp32": 32, "fp16": 16, "bf16": 16, "fp8": 8, "int8": 8, "int4": 4}
+
+# Published architectures (config.json / papers). Only the shape fields a preset fills.
+PRESETS = {
+    "llama3-8b": ("Llama 3 8B", {"layers": 32, "d_model": 4096, "heads": 32, "kv_heads": 8}),
+    "llama3-70b": ("Llama 3 70B", {"layers": 80, "d_model": 8192, "heads": 64, "kv_heads": 8}),
+    "mistral-7b": ("Mistral 7B", {"layers": 32, "d_model": 4096, "heads": 32, "kv_heads": 8}),
+    "gpt3-175b": ("GPT-3 175B (MHA)",
+                  {"layers": 96, "d_model": 12288, "heads": 96, "kv_heads": 96}),
+    "smollm2-135m": ("SmolLM2-135M", {"layers": 30, "d_model": 576, "heads": 9, "kv_heads": 3}),
+}
+
+
+class Params(WidgetParams):
+    PRESETS: ClassVar[dict] = PRESETS
+
+    layers: int = Field(32, ge=1, le=1000, description="Transformer blocks (1–1000)")
+    d_model: int = Field(4096, ge=1, le=65536, description="Model width (1–65536)")
+    heads: int = Field(32, ge=1, le=1024, description="Query heads; must divide d_model")
+    kv_heads: int = Field(8, ge=1, le=1024,
+                          description="Key/value heads; must divide heads (= heads: MHA, 1: MQA)")
+    seq_len: int = Field(131072, ge=1, le=10_000_000, description="Cached tokens per sequence")
+    batch: int = Field(1, ge=1, le=4096, description="Sequences cached at once")
+    dtype: Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"] = Field(
+        "fp16", description="Storage type: fp32 4 B, fp16/bf16 2 B, fp8/int8 1 B, int4 0.5 B")
+
+
+class Variant(WidgetResult):
+    kv_heads: int
+    bytes: int
+    gib: float
+
+
+class Result(WidgetResult):
+    bytes: int
+    gib: float
+    per_token_bytes: int
+    head_dim: int
+    variants: dict[str, Variant]
+
+
+def cache_bytes(layers: int, kv_heads: int, head_dim: int, tokens: int, bits: int) -> int:
+    """2 (K and V) · layers · kv_heads · head_dim · tokens · bits/8, exact in integers."""
+    return 2 * layers * kv_heads * head_dim * tokens * bits // 8
+
+
+def compute(params: Params) -> Result:
+    """Bytes of the cache for ``batch`` sequences of ``seq_len`` tokens, and MHA/GQA/MQA."""
+    if params.d_model % params.heads:
+        raise WidgetInputError(
+            f"heads ({params.heads}) must divide d_model ({params.d_model}) exactly")
+    if params.kv_heads > params.heads or params.heads % params.kv_heads:
+        raise WidgetInputError(
+            f"kv_heads ({params.kv_heads}) must divide heads ({params.heads}) exactly")
+    head_dim = params.d_model // params.heads
+    bits = BITS[params.dtype]
+    tokens = params.seq_len * params.batch
+
+    def variant(kv: int) -> Variant:
+        n = cache_bytes(params.layers, kv, head_dim, tokens, bits)
+        return Variant(kv_heads=kv, bytes=n, gib=n / GIB)
+
+    variants = {"mha": variant(params.heads), "gqa": variant(params.kv_heads), "mqa": variant(1)}
+    total = variants["gqa"].bytes
+    return Result(bytes=total, gib=total / GIB,
+                  per_token_bytes=cache_bytes(params.layers, params.kv_heads, head_dim, 1, bits),
+                  head_dim=head_dim, variants=variants)
+
+
+SPEC = WidgetSpec(
+    name="kv-cache",
+    title="KV-cache memory",
+    summary="How much memory the cached keys and values take, and how GQA and MQA shrink it.",
+    params=Params,
+    result=Result,
+    compute=compute,
+)

@@ -1,0 +1,95 @@
+"""kv-cache widget: hand-computed sizes, presets, every 422 path, the fragment."""
+
+import pytest
+
+from app.widgets.kv_cache import PRESETS
+
+GIB = 2**30
+LLAMA2_7B = "?layers=32&d_model=4096&heads=32&kv_heads=8&seq_len=131072&batch=1&dtype=fp16"
+
+
+def get(client, query: str = ""):
+    return client.get(f"/api/widgets/kv-cache{query}")
+
+
+def test_llama2_style_at_128k_hand_computed(client):
+    body = get(client, LLAMA2_7B).json()
+    # head_dim 4096/32 = 128; MHA: 2·32·32·128·131072·2 B = 2^36 B = 64 GiB.
+    assert body["head_dim"] == 128
+    assert body["variants"]["mha"] == {"kv_heads": 32, "bytes": 64 * GIB, "gib": 64.0}
+    assert body["variants"]["gqa"] == {"kv_heads": 8, "bytes": 16 * GIB, "gib": 16.0}
+    assert body["variants"]["mqa"] == {"kv_heads": 1, "bytes": 2 * GIB, "gib": 2.0}
+    assert body["bytes"] == 16 * GIB and body["gib"] == 16.0
+    # per token: 2·32·8·128·2 B = 128 KiB.
+    assert body["per_token_bytes"] == 131072
+
+
+@pytest.mark.parametrize("dtype, factor", [
+    ("fp32", 2.0), ("fp16", 1.0), ("bf16", 1.0), ("fp8", 0.5), ("int8", 0.5), ("int4", 0.25),
+])
+def test_dtype_scales_bytes(client, dtype, factor):
+    body = get(client, LLAMA2_7B.replace("fp16", dtype)).json()
+    assert body["gib"] == pytest.approx(16.0 * factor)
+
+
+def test_batch_and_length_are_linear(client):
+    body = get(client, "?layers=2&d_model=8&heads=2&kv_heads=1&seq_len=3&batch=5&dtype=fp32").json()
+    # 2 · 2 layers · 1 kv head · 4 head_dim · 3 tokens · 5 seqs · 4 B = 960 B.
+    assert body["bytes"] == 960
+    assert body["per_token_bytes"] == 2 * 2 * 1 * 4 * 4
+
+
+def test_smollm2_preset(client):
+    _, arch = PRESETS["smollm2-135m"]
+    body = get(client, "?" + "&".join(f"{k}={v}" for k, v in arch.items())
+               + "&seq_len=8192&dtype=fp16").json()
+    # head_dim 576/9 = 64; 2·30·3·64·8192·2 B = 180 MiB.
+    assert body["head_dim"] == 64
+    assert body["bytes"] == 2 * 30 * 3 * 64 * 8192 * 2 == 180 * 2**20
+
+
+@pytest.mark.parametrize("key", list(PRESETS))
+def test_every_preset_is_valid(client, key):
+    _, arch = PRESETS[key]
+    r = get(client, "?" + "&".join(f"{k}={v}" for k, v in arch.items()))
+    assert r.status_code == 200
+    assert r.json()["variants"]["gqa"]["kv_heads"] == arch["kv_heads"]
+
+
+def test_gpt3_preset_is_mha():
+    assert PRESETS["gpt3-175b"][1] == {"layers": 96, "d_model": 12288, "heads": 96,
+                                       "kv_heads": 96}
+
+
+@pytest.mark.parametrize("query, fragment", [
+    ("?heads=32&kv_heads=6", "kv_heads (6) must divide heads (32)"),
+    ("?heads=8&kv_heads=16", "must divide heads"),
+    ("?d_model=4001&heads=32", "heads (32) must divide d_model (4001)"),
+    ("?layers=0", "layers"),
+    ("?layers=1001", "layers"),
+    ("?seq_len=10000001", "seq_len"),
+    ("?batch=4097", "batch"),
+    ("?batch=-1", "batch"),
+    ("?dtype=fp64", "dtype"),
+    ("?heads=abc", "heads"),
+])
+def test_bad_input_is_422(client, query, fragment):
+    r = get(client, query)
+    assert r.status_code == 422
+    assert fragment in r.json()["error"]
+
+
+def test_largest_allowed_input_is_fine(client):
+    r = get(client, "?layers=1000&d_model=65536&heads=1024&kv_heads=1024"
+                    "&seq_len=10000000&batch=4096&dtype=fp32")
+    assert r.status_code == 200
+
+
+def test_fragment_and_page(client):
+    r = client.get("/widgets/kv-cache" + LLAMA2_7B)
+    assert 'data-testid="kv-gib">16.00 GiB<' in r.text
+    assert "64.00 GiB" in r.text and "2.00 GiB" in r.text
+    page = client.get("/playground/kv-cache").text
+    for label, _ in PRESETS.values():
+        assert label in page
+    assert "style=" not in page and "<script>" not in page
