@@ -2,7 +2,7 @@
 
 Prints counted steps as it goes and writes bench/results/latest.json.
     python bench/run.py                 # pages + widgets + engines
-    python bench/run.py --only pages    # one section: pages, widgets, engines, load
+    python bench/run.py --only pages    # one section: pages, widgets, load, engines, lighthouse
 """
 
 import argparse
@@ -93,14 +93,21 @@ def bench_engines() -> dict:
     return results
 
 
+def bench_lighthouse() -> dict:
+    from bench.lighthouse import run
+
+    return run()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["pages", "widgets", "engines", "load"])
+    parser.add_argument("--only", choices=["pages", "widgets", "engines", "load", "lighthouse"])
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     sections = {"pages": lambda: bench_pages(args.workers), "widgets": bench_widgets,
-                "load": lambda: bench_load(args.workers), "engines": bench_engines}
-    chosen = [args.only] if args.only else ["pages", "widgets", "load", "engines"]
+                "load": lambda: bench_load(args.workers), "engines": bench_engines,
+                "lighthouse": bench_lighthouse}
+    chosen = [args.only] if args.only else ["pages", "widgets", "load", "engines", "lighthouse"]
     out = {"machine": f"{platform.machine()}, {platform.python_version()}",
            "when": time.strftime("%Y-%m-%d %H:%M:%S")}
     for name in chosen:

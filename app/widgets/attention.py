@@ -18,11 +18,12 @@ DEFAULT_SENTENCE = "The animal didn't cross the street because it was tired"
 
 class Params(WidgetParams):
     sentence: str = sentence_field(DEFAULT_SENTENCE)
-    layer: int = layer_field(3)
-    head: int = head_field(1)
+    layer: int = layer_field(4)
+    head: int = head_field(2)
     average: bool = Field(False, description="Average the weights over all 12 heads of the "
                                              "layer (head is then ignored but still echoed)")
-    query: int = Field(0, ge=0, le=MAX_TOKENS - 1, description=(
+    # 10 is "it" in the default sentence: the row the lessons talk about.
+    query: int = Field(10, ge=0, le=MAX_TOKENS - 1, description=(
         "HTML fragment only: the query row (0 = [CLS]) whose distribution is drawn as bars; "
         "clamped to the sentence length"))
 
