@@ -142,9 +142,13 @@ class MiniLM:
                 f"the limit is {MAX_TOKENS}: shorten it")
         return list(enc.tokens), list(enc.ids)
 
-    def vocab_id(self, word: str) -> int | None:
-        """The id of ``word`` if it is a single WordPiece token (after lower-casing), else None."""
-        return self.tokenizer.token_to_id(word.lower())
+    def wordpieces(self, text: str) -> list[str]:
+        """WordPiece tokens of ``text`` alone, no [CLS]/[SEP] (lower-cased, accents removed)."""
+        return list(self.tokenizer.encode(text, add_special_tokens=False).tokens)
+
+    def vocab_id(self, token: str) -> int | None:
+        """The vocabulary id of one WordPiece token, or None if the vocabulary lacks it."""
+        return self.tokenizer.token_to_id(token)
 
     # --- forward pass ---------------------------------------------------------
 

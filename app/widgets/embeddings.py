@@ -1,0 +1,188 @@
+"""Word embeddings in all-MiniLM-L6-v2: neighbours of a word, and how context moves a vector.
+
+(a) Nearest neighbours use the model's input table (``word_embeddings``, one 384-d row
+per WordPiece) and cosine similarity, among a fixed list of common English words.
+(b) "Context changes meaning": one word in 2–3 sentences; the cosine similarity of its
+vectors across sentences at the embedding output (layer 0) and after each of the 6 layers.
+"""
+
+import numpy as np
+from pydantic import Field
+
+from app.engine.minilm import MODEL_NAME, N_LAYERS
+from app.widgets._minilm import encode_sentence, sentence_field
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
+
+# Common English words that are each one WordPiece (a test checks it), grouped by theme so
+# neighbours have something to find.
+THEMES: dict[str, str] = {
+    "animals": (
+        "cat dog horse cow pig sheep goat mouse rat rabbit lion tiger bear wolf fox deer "
+        "elephant monkey snake bird eagle owl duck chicken fish shark whale dolphin frog "
+        "insect bee spider"),
+    "colours": "red blue green yellow orange purple pink brown black white grey gold silver",
+    "numbers": "one two three four five six seven eight nine ten hundred thousand million",
+    "family": (
+        "mother father sister brother son daughter wife husband uncle aunt baby child "
+        "family friend"),
+    "food": (
+        "apple banana bread cheese butter milk egg rice meat soup cake sugar salt coffee tea "
+        "water wine beer fruit vegetable potato tomato"),
+    "body": (
+        "head hand foot arm leg eye ear nose mouth face heart brain blood bone skin hair "
+        "finger tooth"),
+    "places": (
+        "house home room kitchen door window wall floor roof garden city town village "
+        "street road bridge river lake sea ocean mountain hill forest island beach desert"),
+    "weather": (
+        "rain snow wind storm sun moon star cloud sky weather cold hot warm winter summer "
+        "spring autumn"),
+    "feelings": "happy sad angry afraid calm proud tired hungry love hate fear joy anger hope",
+    "verbs": (
+        "run walk jump swim fly drive eat drink sleep read write speak sing dance think know "
+        "learn teach buy sell give take open close build break"),
+    "time": (
+        "day night morning evening week month year hour minute second today yesterday "
+        "tomorrow"),
+    "vehicles": "car bus train plane ship boat bicycle truck taxi",
+    "people": (
+        "doctor nurse teacher student lawyer farmer soldier king queen prince president "
+        "judge police pilot artist writer singer"),
+    "countries and cities": (
+        "france germany italy spain china japan india russia england canada "
+        "mexico brazil egypt africa europe asia america london paris tokyo"),
+    "adjectives": (
+        "big small large tiny long short tall high low fast slow good bad new old young "
+        "rich poor strong weak easy hard"),
+    "technology": "computer phone television radio internet software keyboard screen",
+    "money and work": "money bank price market shop job work office company business",
+    "culture": "book letter word story poem song music film game sport football tennis",
+    "buildings": (
+        "school university church hospital hotel restaurant library museum prison "
+        "airport"),
+    "conflict": "gun sword war peace army battle",
+    "household": "table chair bed desk lamp cup plate knife spoon bottle box bag",
+    "materials": "iron copper stone wood glass paper plastic",
+}
+VOCABULARY: tuple[str, ...] = tuple(w for words in THEMES.values() for w in words.split())
+MAX_NEIGHBOURS = 20
+MAX_WORD_CHARS = 40
+DIGITS = 6
+
+
+class Params(WidgetParams):
+    word: str = Field("king", min_length=1, max_length=MAX_WORD_CHARS, description=(
+        "A word the model stores as one WordPiece; its nearest neighbours are listed"))
+    k: int = Field(8, ge=1, le=MAX_NEIGHBOURS, description="How many neighbours (1–20)")
+    shared_word: str = Field("mole", min_length=1, max_length=MAX_WORD_CHARS, description=(
+        "A word that appears, as one token, in every sentence below"))
+    sentence_1: str = sentence_field("The mole dug a tunnel under the garden.")
+    sentence_2: str = sentence_field("A mole of carbon has a mass of twelve grams.")
+    sentence_3: str = Field("The doctor checked the mole on her arm.", max_length=300,
+                            description="Optional third sentence (empty = compare two)")
+
+
+class Neighbour(WidgetResult):
+    word: str
+    cosine: float
+
+
+class ContextSentence(WidgetResult):
+    sentence: str
+    tokens: list[str]
+    position: int  # index of the shared word in tokens ([CLS] is 0); the first if repeated
+
+
+class Pair(WidgetResult):
+    a: int  # sentence numbers, 1-based
+    b: int
+    cosine_by_layer: list[float]  # (7,): [0] embedding output, [i] after layer i
+
+
+class Result(WidgetResult):
+    model: str
+    word: str
+    neighbours: list[Neighbour]
+    vocabulary_size: int
+    shared_word: str
+    sentences: list[ContextSentence]
+    pairs: list[Pair]
+
+
+def single_wordpiece(models, word: str, field: str) -> str:
+    """The one WordPiece token ``word`` becomes, or a 422 naming the pieces it splits into."""
+    word = word.strip()
+    if not word or " " in word:
+        raise WidgetInputError(f"{field}: give exactly one word")
+    pieces = models.minilm().wordpieces(word)
+    if len(pieces) != 1 or pieces[0].startswith("##") or pieces[0] == "[UNK]":
+        shown = " ".join(pieces) or "nothing"
+        raise WidgetInputError(
+            f"{field}: the model splits '{word}' into {len(pieces)} pieces ({shown}), not one "
+            "whole token; pick a more common word")
+    return pieces[0]
+
+
+def cosine_rows(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each row of (m, d) ``matrix`` with (d,) ``vector``: (m,) float64."""
+    m = matrix.astype(np.float64)
+    v = vector.astype(np.float64)
+    return (m @ v) / (np.linalg.norm(m, axis=1) * np.linalg.norm(v))
+
+
+def neighbours(models, word: str, k: int) -> list[Neighbour]:
+    """The ``k`` words of :data:`VOCABULARY` whose input embeddings are closest to ``word``'s."""
+    model = models.minilm()
+    token = single_wordpiece(models, word, "word")
+    candidates = [w for w in VOCABULARY if w != token]
+    table = model.word_embeddings
+    sims = cosine_rows(table[[model.vocab_id(w) for w in candidates]],
+                       table[model.vocab_id(token)])
+    order = np.argsort(-sims, kind="stable")[:k]
+    return [Neighbour(word=candidates[i], cosine=round(float(sims[i]), DIGITS)) for i in order]
+
+
+def context_vectors(models, params: Params) -> tuple[str, list[ContextSentence], np.ndarray]:
+    """The shared word's hidden state in each sentence: (n_sentences, 7, 384) float32."""
+    token = single_wordpiece(models, params.shared_word, "shared_word")
+    texts = [params.sentence_1, params.sentence_2, params.sentence_3]
+    found, vectors = [], []
+    for number, text in enumerate(texts, start=1):
+        if number == 3 and not text.strip():
+            continue
+        enc = encode_sentence(models, text)
+        if token not in enc.tokens:
+            raise WidgetInputError(
+                f"sentence {number}: '{token}' is not one of its tokens "
+                f"({' '.join(enc.tokens[1:-1])}); use the word itself, as a whole word")
+        position = enc.tokens.index(token)
+        found.append(ContextSentence(sentence=text, tokens=list(enc.tokens), position=position))
+        vectors.append(enc.hidden_states[:, position])
+    return token, found, np.stack(vectors)
+
+
+def compute(params: Params, models) -> Result:
+    shared, sentences, vectors = context_vectors(models, params)
+    pairs = []
+    for a in range(len(sentences)):
+        for b in range(a + 1, len(sentences)):
+            by_layer = [float(cosine_rows(vectors[a, layer][None], vectors[b, layer])[0])
+                        for layer in range(N_LAYERS + 1)]
+            pairs.append(Pair(a=a + 1, b=b + 1,
+                              cosine_by_layer=[round(c, DIGITS) for c in by_layer]))
+    return Result(model=MODEL_NAME, word=single_wordpiece(models, params.word, "word"),
+                  neighbours=neighbours(models, params.word, params.k),
+                  vocabulary_size=len(VOCABULARY), shared_word=shared, sentences=sentences,
+                  pairs=pairs)
+
+
+SPEC = WidgetSpec(
+    name="embeddings",
+    title="Word vectors in a real model",
+    summary="Find a word's nearest neighbours, then watch context pull one word's vector apart.",
+    params=Params,
+    result=Result,
+    compute=compute,
+    uses_model=True,
+    full_width=True,
+)
