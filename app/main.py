@@ -9,7 +9,7 @@ from app.content.loader import load_course
 from app.engine import Models
 from app.errors import install_error_handlers
 from app.middleware import LimitRequest, SecurityHeaders, SelectiveGZip
-from app.routes import api, pages, widgets
+from app.routes import api, audio, pages, stream, widgets
 from app.settings import Settings
 from app.web import make_templates
 from app.widgets import registry
@@ -45,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api.health)
     app.include_router(widgets.build_router(specs))
+    app.include_router(audio.router)
+    app.include_router(stream.router)  # SSE for the generate widget
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 
     app.add_middleware(SelectiveGZip)

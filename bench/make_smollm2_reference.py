@@ -3,7 +3,8 @@
 Run once by hand, never by the tests (llama.cpp is not a dependency of the app):
 
     python3 -m venv /tmp/llamacpp
-    /tmp/llamacpp/bin/pip install /work/shared/wheels/llama_cpp_python-0.3.36-py3-none-linux_x86_64.whl numpy
+    /tmp/llamacpp/bin/pip install numpy \
+        /work/shared/wheels/llama_cpp_python-0.3.36-py3-none-linux_x86_64.whl
     /tmp/llamacpp/bin/python bench/make_smollm2_reference.py
 
 It records, per prompt, llama.cpp's token ids and the top-10 next tokens with their logits.

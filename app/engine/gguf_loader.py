@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from gguf import GGUFReader, GGMLQuantizationType
+from gguf import GGMLQuantizationType, GGUFReader
 from gguf.quants import dequantize
 
 # Q4_1: 32 weights per block, stored as f16 scale d, f16 minimum m, then 16 bytes of nibbles;
@@ -25,8 +25,8 @@ class GGUFContents:
 
     ``metadata``: scalar fields (``llama.block_count`` → 30, …); ``tokens``/``merges``/
     ``token_types``: the tokenizer's vocabulary (id order), BPE merges (``"a b"``, rank order)
-    and llama.cpp token types (1 normal, 3 control); ``tensors``: name → float32 array;
-    ``shapes``: name → the array's shape, ``(n_out, n_in)`` for matrices.
+    and llama.cpp token types (1 normal, 3 control); ``tensors``: name → float32 array,
+    shaped ``(n_out, n_in)`` for matrices and ``(n,)`` for norms.
     """
 
     path: Path

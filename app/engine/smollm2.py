@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.engine.bpe_tokenizer import build_tokenizer
+from app.engine.bpe_tokenizer import CONTROL, build_tokenizer
 from app.engine.common import LRU, softmax
 from app.engine.gguf_loader import GGUFContents, read_gguf, read_q4_1_block
 
@@ -161,6 +161,9 @@ class SmolLM2:
         self.config = cfg = Config.from_metadata(contents.metadata, len(contents.tokens))
         self.tokenizer = build_tokenizer(contents.tokens, contents.merges, contents.token_types)
         self.parameter_count = contents.parameter_count
+        # Generation stops at any control token (<|endoftext|>, <|im_end|>, …).
+        self.stop_ids = frozenset(
+            i for i, kind in enumerate(contents.token_types) if kind == CONTROL)
         self.embeddings = t["token_embd.weight"]  # (vocab, d), also the output head (tied)
         self.head = t.get("output.weight", self.embeddings)
         self.final_norm = t["output_norm.weight"]
@@ -181,7 +184,7 @@ class SmolLM2:
 
     # -- the forward pass ------------------------------------------------------------------
     def _attention(self, layer: int, x: np.ndarray, cache: KVCache, probs_out: list | None):
-        """Causal grouped-query self-attention for ``n`` new tokens ``x`` ``(n, d)`` → ``(n, d)``."""
+        """Causal grouped-query self-attention for ``n`` new tokens: ``(n, d)`` → ``(n, d)``."""
         cfg, w = self.config, self.layers[layer]
         n, start, hd = x.shape[0], cache.length, cfg.head_dim
         qkv = rms_norm(x, w.attn_norm, self.eps) @ w.wqkv.T

@@ -34,6 +34,7 @@ OPERATORS = {
     "dots": "and so on", "forall": "for all", "exists": "there is", "cup": "union",
     "cap": "intersect", "subset": "a subset of", "circ": "composed with", "odot": "times",
     "otimes": "tensor", "oplus": "plus", "land": "and", "lor": "or", "neg": "not",
+    "quad": ",", "qquad": ",",
 }
 SYMBOLS = {"infty": "infinity", "partial": "partial",
            "top": "transpose", "prime": "prime", "ell": "l", "emptyset": "the empty set"}
@@ -49,12 +50,12 @@ STYLE_COMMANDS = {"mathbf", "boldsymbol", "bm", "mathcal", "mathbb", "mathscr", 
 ACCENTS = {"hat": "{} hat", "bar": "{} bar", "tilde": "{} tilde", "vec": "vector {}",
            "overline": "{} bar", "dot": "{} dot"}
 SILENT = {"left", "right", "big", "Big", "bigl", "bigr", "Bigl", "Bigr", "displaystyle",
-          "quad", "qquad", "limits", "nolimits", ",", ";", ":", "!", " ", "{", "}", "|"}
+          "limits", "nolimits", ",", ";", ":", "!", " ", "{", "}", "|"}
 ENVIRONMENTS = {"bmatrix": "a matrix", "pmatrix": "a matrix", "matrix": "a matrix",
                 "vmatrix": "a determinant", "cases": "a set of cases"}
 CHARS = {"=": "equals", "+": "plus", "-": "minus", "<": "is less than", ">": "is greater than",
          "/": "divided by", "!": "factorial", "'": "prime", "*": "star", ",": ",", ";": ","}
-SUPERSCRIPTS = {"2": "squared", "3": "cubed", "-1": "inverse", "transpose": "transpose",
+SUPERSCRIPTS = {"2": "squared", "3": "cubed", "minus 1": "inverse", "transpose": "transpose",
                 "T": "transpose", "prime": "prime", "star": "star", "*": "star"}
 
 TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\d+(?:\.\d+)?|[A-Za-z]|\S")
@@ -100,11 +101,14 @@ class _Parser:
             parts.append(tok)
         return "".join(p if not p.startswith("\\") else " " for p in parts)
 
-    def argument(self) -> str:
-        """The next ``{…}`` group or single atom, spoken."""
+    def argument(self, products: bool = True) -> str:
+        """The next ``{…}`` group or single atom, spoken.
+
+        ``products=False`` (subscripts): ``a_{ij}`` is "a i j", not "a i times j".
+        """
         if self.peek() == "{":
             self.take()
-            return join(self.sequence(stop="}"))
+            return join(self.sequence(stop="}"), products)
         atom = self.atom()
         return atom.text if atom else ""
 
@@ -139,8 +143,8 @@ class _Parser:
     def script(self, base: Atom, mark: str) -> None:
         """Attach a subscript (spoken after the base) or a superscript to ``base``."""
         if mark == "_":
-            base.text = f"{base.text} over {self.argument()}" if base.kind == "big" \
-                else f"{base.text} {self.argument()}"
+            sub = self.argument(products=False)
+            base.text = f"{base.text} over {sub}" if base.kind == "big" else f"{base.text} {sub}"
             return
         bracketed = self.peek() == "{" and self.toks[self.i + 1:self.i + 2] == ["("]
         arg = self.argument()
@@ -225,9 +229,9 @@ PRODUCT_LEFT = {"var", "num", "group", "close"}
 PRODUCT_RIGHT = {"var", "group", "func"}
 
 
-def _glue(prev: Atom, atom: Atom) -> str | None:
+def _glue(prev: Atom, atom: Atom, products: bool = True) -> str | None:
     """The word said between two neighbouring atoms, if any."""
-    if prev.kind in PRODUCT_LEFT and atom.kind in PRODUCT_RIGHT \
+    if products and prev.kind in PRODUCT_LEFT and atom.kind in PRODUCT_RIGHT \
             and not (prev.kind == "num" and atom.kind == "var"):
         return "times"  # QK, 2\\sqrt{d}, (a+b)c; but "2 x" rather than "2 times x"
     calls = atom.kind == "open" and (prev.kind == "word" or prev.text in FUNCTION_LETTERS)
@@ -236,12 +240,12 @@ def _glue(prev: Atom, atom: Atom) -> str | None:
     return None
 
 
-def join(atoms: list[Atom]) -> str:
+def join(atoms: list[Atom], products: bool = True) -> str:
     """Join atoms into words, saying "times" where two factors sit side by side."""
     words: list[str] = []
     prev: Atom | None = None
     for atom in atoms:
-        glue = _glue(prev, atom) if prev is not None else None
+        glue = _glue(prev, atom, products) if prev is not None else None
         if glue:
             words.append(glue)
         if atom.text:

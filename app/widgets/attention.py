@@ -22,8 +22,8 @@ class Params(WidgetParams):
     head: int = head_field(2)
     average: bool = Field(False, description="Average the weights over all 12 heads of the "
                                              "layer (head is then ignored but still echoed)")
-    # 10 is "it" in the default sentence: the row the lessons talk about.
-    query: int = Field(10, ge=0, le=MAX_TOKENS - 1, description=(
+    # Row 10 is "it" in the default sentence: the row the lessons talk about.
+    row: int = Field(10, ge=0, le=MAX_TOKENS - 1, description=(
         "HTML fragment only: the query row (0 = [CLS]) whose distribution is drawn as bars; "
         "clamped to the sentence length"))
 

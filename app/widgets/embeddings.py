@@ -142,6 +142,14 @@ def neighbours(models, word: str, k: int) -> list[Neighbour]:
     return [Neighbour(word=candidates[i], cosine=round(float(sims[i]), DIGITS)) for i in order]
 
 
+def whole_word_position(tokens: tuple[str, ...], token: str) -> int | None:
+    """First index of ``token`` standing as a whole word (not the start of "mole ##s")."""
+    for i, t in enumerate(tokens):
+        if t == token and (i + 1 == len(tokens) or not tokens[i + 1].startswith("##")):
+            return i
+    return None
+
+
 def context_vectors(models, params: Params) -> tuple[str, list[ContextSentence], np.ndarray]:
     """The shared word's hidden state in each sentence: (n_sentences, 7, 384) float32."""
     token = single_wordpiece(models, params.shared_word, "shared_word")
@@ -151,11 +159,11 @@ def context_vectors(models, params: Params) -> tuple[str, list[ContextSentence],
         if number == 3 and not text.strip():
             continue
         enc = encode_sentence(models, text)
-        if token not in enc.tokens:
+        position = whole_word_position(enc.tokens, token)
+        if position is None:
             raise WidgetInputError(
                 f"sentence {number}: '{token}' is not one of its tokens "
                 f"({' '.join(enc.tokens[1:-1])}); use the word itself, as a whole word")
-        position = enc.tokens.index(token)
         found.append(ContextSentence(sentence=text, tokens=list(enc.tokens), position=position))
         vectors.append(enc.hidden_states[:, position])
     return token, found, np.stack(vectors)

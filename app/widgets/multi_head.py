@@ -29,7 +29,7 @@ class Params(WidgetParams):
     layer: int = layer_field(1)
     head: int = head_field(1)  # the enlarged head
     d_model: int = Field(384, ge=1, le=100_000, description="Counter: model width d_model")
-    n_heads: int = Field(12, ge=1, le=1024, description="Counter: number of heads (divides d_model)")
+    n_heads: int = Field(12, ge=1, le=1024, description="Counter: heads (must divide d_model)")
 
 
 class HeadSummary(WidgetResult):

@@ -12,7 +12,8 @@ MAX_TOP_K = 50
 
 class Params(WidgetParams):
     prompt: str = prompt_field()
-    top_k: int = Field(10, ge=1, le=MAX_TOP_K, description=f"How many candidates to list (1–{MAX_TOP_K})")
+    top_k: int = Field(10, ge=1, le=MAX_TOP_K,
+                       description=f"How many candidates to list (1–{MAX_TOP_K})")
     temperature: float = Field(1.0, ge=0.05, le=10, description="Divides the logits before the "
                                                               "softmax (0.05–10)")
 

@@ -1,0 +1,124 @@
+"""``python -m app narrate [ids] [--force]``: build narration audio, incrementally.
+
+For each lesson: build the script, skip it if ``audio/manifest.json`` already
+holds audio made from the same script hash, otherwise synthesise sentence by
+sentence (Piper in a child process), join the clips with pauses, encode Ogg
+Opus, write the WebVTT cues and update the manifest (after every lesson, so an
+interrupted run keeps what it finished). Progress goes to stderr as counted
+steps: ``lesson 3/8 · 12 · sentence 41/120``.
+"""
+
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from app.narration.manifest import (
+    make_entry,
+    read_manifest,
+    staleness,
+    write_atomic,
+    write_manifest,
+)
+from app.narration.script import Script, build_script
+from app.narration.speech import VOICE, VOICE_RATE, SynthesisError, synthesize
+from app.narration.track import TARGET_KBPS, assemble, encode_opus, trim
+from app.narration.vtt import Cue, format_vtt
+
+PROGRESS_EVERY = 10  # sentences between progress lines when stderr is not a terminal
+
+
+class Progress:
+    """Counted progress lines on a stream; rewrites one line in place on a terminal."""
+
+    def __init__(self, stream: TextIO, total_lessons: int) -> None:
+        self.stream = stream
+        self.total = total_lessons
+        self.tty = stream.isatty()
+
+    def say(self, text: str) -> None:
+        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
+        self.stream.flush()
+
+    def sentence(self, lesson_no: int, module_id: str, done: int, total: int) -> None:
+        line = f"lesson {lesson_no}/{self.total} · {module_id} · sentence {done}/{total}"
+        if self.tty:
+            self.stream.write("\r\033[K" + line)
+            self.stream.flush()
+        elif done == total or done % PROGRESS_EVERY == 0:
+            self.say(line)
+
+
+def build_lesson(script: Script, audio_dir: Path, on_sentence=None) -> dict:
+    """Synthesise, encode and write one lesson's audio and cues; returns its manifest entry."""
+    sentences = script.sentences
+    clips = synthesize([s.text for s in sentences], on_sentence)
+    clips = [trim(c, VOICE_RATE) for c in clips]
+    track, spans = assemble(clips, [s.pause_after_s for s in sentences], VOICE_RATE)
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    mid = script.module_id
+    tmp_audio = audio_dir / f".{mid}.ogg.tmp"
+    duration = encode_opus(track, VOICE_RATE, tmp_audio)
+    # The encoded length is authoritative: stretch the last cue to it.
+    cues = [Cue(cid, span.start_s, span.end_s, s.text)
+            for cid, span, s in zip(script.cue_ids, spans, sentences, strict=True)]
+    cues[-1] = Cue(cues[-1].id, cues[-1].start_s, max(duration, cues[-1].start_s), cues[-1].text)
+    note = f"module {mid}; voice {VOICE}; cue id bN-k = data-block N, sentence k"
+    write_atomic(audio_dir / f"{mid}.vtt", format_vtt(cues, note).encode("utf-8"))
+    size = tmp_audio.stat().st_size
+    tmp_audio.replace(audio_dir / f"{mid}.ogg")
+    return make_entry(mid, script.digest(VOICE), VOICE, duration, size, len(sentences),
+                      TARGET_KBPS)
+
+
+def narrate(lessons: list, audio_dir: Path, force: bool, stream: TextIO) -> int:
+    """Build every lesson that needs it; returns how many were built."""
+    progress = Progress(stream, len(lessons))
+    manifest = read_manifest(audio_dir)
+    built = 0
+    for n, lesson in enumerate(lessons, start=1):
+        script = build_script(lesson)
+        digest = script.digest(VOICE)
+        if not force and staleness(manifest["modules"].get(lesson.id), digest, audio_dir) is None:
+            progress.say(f"lesson {n}/{len(lessons)} · {lesson.id} · unchanged, skipped")
+            continue
+        started = time.monotonic()
+        entry = build_lesson(script, audio_dir,
+                             lambda done, total, n=n, mid=lesson.id:
+                             progress.sentence(n, mid, done, total))
+        manifest["modules"][lesson.id] = entry
+        write_manifest(audio_dir, manifest)
+        built += 1
+        took = max(time.monotonic() - started, 1e-9)
+        audio_s = entry["duration_s"]
+        progress.say(f"lesson {n}/{len(lessons)} · {lesson.id} · {entry['sentences']} sentences, "
+                     f"{audio_s / 60:.1f} min of audio, {entry['bytes'] / 1e3:.0f} KB, "
+                     f"built in {took:.0f} s ({audio_s / took:.1f}x real time)")
+    return built
+
+
+def run_narrate(ids: list[str], force: bool = False) -> int:
+    """The command: 0 on success, 1 if lessons are broken or synthesis fails, 2 on a bad id."""
+    from app.content.loader import load_course
+    from app.content.problems import LessonError
+    from app.settings import Settings
+    from app.widgets import registry
+
+    settings = Settings()
+    try:
+        index = load_course(settings.lessons_dir, settings.audio_dir, set(registry()))
+    except LessonError as exc:
+        sys.stderr.write(f"{exc}\nFix the lessons first (python -m app check --no-audio).\n")
+        return 1
+    unknown = [i for i in ids if index.get(i) is None]
+    if unknown:
+        sys.stderr.write(f"no written lesson with id: {', '.join(unknown)}\n")
+        return 2
+    lessons = [index.get(i).lesson for i in ids] if ids else index.lessons
+    try:
+        built = narrate(lessons, settings.audio_dir, force, sys.stderr)
+    except SynthesisError as exc:
+        sys.stderr.write(f"\nnarration failed: {exc}\n")
+        return 1
+    sys.stderr.write(f"{built} lesson(s) built, {len(lessons) - built} up to date.\n")
+    return 0

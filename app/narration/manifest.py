@@ -1,0 +1,60 @@
+"""``audio/manifest.json``: which script text produced which audio.
+
+Shape (the site reads ``modules``; see ``app.content.loader.narration_for``)::
+
+    {"version": 1,
+     "modules": {"12": {"audio": "12.ogg", "vtt": "12.vtt", "duration_s": 612.4,
+                        "bytes": 1530000, "script_hash": "<sha256>", "voice": "en_US-joe-medium",
+                        "sentences": 172, "kbps": 20}}}
+"""
+
+import json
+import os
+from pathlib import Path
+
+from app.content.loader import MANIFEST_FILE, load_manifest
+
+MANIFEST_VERSION = 1
+
+
+def read_manifest(audio_dir: Path) -> dict:
+    """The manifest, or an empty one if it is missing or unreadable."""
+    manifest = load_manifest(audio_dir)
+    manifest.setdefault("modules", {})
+    manifest["version"] = MANIFEST_VERSION
+    return manifest
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_manifest(audio_dir: Path, manifest: dict) -> None:
+    modules = dict(sorted(manifest.get("modules", {}).items()))
+    text = json.dumps({"version": MANIFEST_VERSION, "modules": modules}, indent=2) + "\n"
+    write_atomic(audio_dir / MANIFEST_FILE, text.encode("utf-8"))
+
+
+def make_entry(module_id: str, script_hash: str, voice: str, duration_s: float,
+               size: int, sentences: int, kbps: float) -> dict:
+    return {"audio": f"{module_id}.ogg", "vtt": f"{module_id}.vtt",
+            "duration_s": round(duration_s, 3), "bytes": size, "script_hash": script_hash,
+            "voice": voice, "sentences": sentences, "kbps": kbps}
+
+
+def staleness(entry: dict | None, script_hash: str, audio_dir: Path) -> str | None:
+    """Why a lesson's audio must be rebuilt, or None if it is current."""
+    if not entry:
+        return "has no narration audio"
+    if entry.get("script_hash") != script_hash:
+        return "narration audio is stale (the script text changed)"
+    for key in ("audio", "vtt"):
+        name = entry.get(key)
+        if not name or not (audio_dir / name).is_file():
+            return f"narration {key} file {name!r} is missing"
+    if (audio_dir / entry["audio"]).stat().st_size != entry.get("bytes"):
+        return "narration audio file does not match the manifest (size differs)"
+    return None

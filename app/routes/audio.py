@@ -1,0 +1,96 @@
+"""Narration files: ``GET /audio/{id}.ogg`` and ``GET /audio/{id}.vtt``.
+
+Only files named in ``audio/manifest.json`` (loaded once at start-up into the
+course index) are served, so no path can reach anything else. Starlette's
+``FileResponse`` answers single and multiple byte ranges with 206; this route
+adds what it lacks: 416 (not 400) for an inverted range, a Range in an unknown
+unit ignored as RFC 9110 requires, ``If-None-Match`` -> 304, and cache headers.
+A URL carrying the current version (``?v=<hash12>-<bytes>``, what the player
+uses) is cached for a year; a bare URL for a day.
+"""
+
+import os
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from app.content.index import Narration
+from app.errors import AppError
+from app.routes.deps import Course
+
+router = APIRouter(prefix="/audio", include_in_schema=False)
+
+MEDIA_TYPES = {".ogg": "audio/ogg", ".vtt": "text/vtt"}
+CACHE_VERSIONED = "public, max-age=31536000, immutable"
+CACHE_BARE = "public, max-age=86400"
+RANGE_PART = re.compile(r"^(\d*)-(\d*)$")
+
+
+def audio_version(narration: Narration) -> str:
+    """The cache-busting token in the player's URLs (templates/_partials/player.html)."""
+    return f"{narration.script_hash[:12]}-{narration.bytes}"
+
+
+def classify_range(header: str, size: int) -> str:
+    """``"ok"`` (serve 206), ``"ignore"`` (serve 200) or ``"unsatisfiable"`` (416).
+
+    An unknown unit or unparseable syntax is ignored (RFC 9110 §14.2); an inverted
+    range (``bytes=9-3``), a start at or past the end, or an empty suffix is 416.
+    """
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or not spec.strip():
+        return "ignore"
+    for part in (p.strip() for p in spec.split(",")):
+        m = RANGE_PART.match(part)
+        if not m or part == "-":
+            return "ignore"
+        first, last = m.groups()
+        if first and (int(first) >= size or (last and int(last) < int(first))):
+            return "unsatisfiable"
+        if not first and (int(last) == 0 or size == 0):
+            return "unsatisfiable"
+    return "ok"
+
+
+class _IgnoreRange(FileResponse):
+    """A full 200 response even though the request carried a Range header."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"range", b"if-range")]
+        await super().__call__({**scope, "headers": headers}, receive, send)
+
+
+def _served_files(course) -> dict[str, Narration]:
+    files = {}
+    for entry in course.entries:
+        if entry.narration is not None:
+            files[entry.narration.audio] = entry.narration
+            files[entry.narration.vtt] = entry.narration
+    return files
+
+
+@router.api_route("/{name}", methods=["GET", "HEAD"])
+def audio_file(request: Request, name: str, course: Course):
+    narration = _served_files(course).get(name)
+    media_type = MEDIA_TYPES.get(os.path.splitext(name)[1])
+    path = request.app.state.settings.audio_dir / name
+    if narration is None or media_type is None or not path.is_file():
+        raise AppError(404, f"There is no narration file called '{name[:40]}'.")
+    stat = path.stat()
+    etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+    versioned = request.query_params.get("v") == audio_version(narration)
+    headers = {"etag": etag, "cache-control": CACHE_VERSIONED if versioned else CACHE_BARE,
+               "accept-ranges": "bytes"}
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and (if_none_match.strip() == "*" or etag in if_none_match):
+        return Response(status_code=304, headers=headers)
+    range_header = request.headers.get("range")
+    kind = classify_range(range_header, stat.st_size) if range_header else "none"
+    if kind == "unsatisfiable":
+        return Response("Requested range not satisfiable.", status_code=416,
+                        media_type="text/plain",
+                        headers={**headers, "content-range": f"bytes */{stat.st_size}"})
+    response_class = _IgnoreRange if kind == "ignore" else FileResponse
+    return response_class(path, media_type=media_type, headers=headers, stat_result=stat)

@@ -1,0 +1,66 @@
+"""Cross-attention from a French sentence (queries) to its English source (keys), with
+CONSTRUCTED embeddings: hand-made so that a word and its translation point the same way."""
+
+import math
+
+import numpy as np
+from pydantic import Field
+
+from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec, rounded, softmax
+
+SOURCE = ["the", "black", "cat", "sleeps"]
+TARGET = ["le", "chat", "noir", "dort"]
+# 4 hand-chosen features: [article, colour, animal, sleeping]. Not learned by any model.
+SOURCE_EMB = np.array([
+    [2.0, 0.1, 0.2, 0.0],  # the
+    [0.1, 2.0, 0.3, 0.0],  # black
+    [0.3, 0.2, 2.0, 0.2],  # cat
+    [0.0, 0.0, 0.3, 2.0],  # sleeps
+])
+TARGET_EMB = np.array([
+    [2.0, 0.0, 0.3, 0.1],  # le
+    [0.2, 0.1, 2.0, 0.3],  # chat
+    [0.0, 2.0, 0.4, 0.0],  # noir
+    [0.1, 0.0, 0.2, 2.0],  # dort
+])
+FEATURES = ["article", "colour", "animal", "sleeping"]
+
+
+class Params(WidgetParams):
+    selected: int = Field(2, ge=0, le=len(TARGET) - 1,
+                          description="Target (French) word to inspect: 0 le, 1 chat, 2 noir, "
+                                      "3 dort")
+
+
+class Result(WidgetResult):
+    source: list[str]
+    target: list[str]
+    features: list[str]
+    source_embeddings: list[list[float]]  # (4, 4) keys, one row per English word
+    target_embeddings: list[list[float]]  # (4, 4) queries, one row per French word
+    scores: list[list[float]]  # (4 target, 4 source) q·k / √4
+    weights: list[list[float]]  # (4 target, 4 source), each row sums to 1
+    alignment: list[int]  # for each target word, the source word with the largest weight
+    selected: int
+
+
+def compute(params: Params) -> Result:
+    """weights = softmax(Q Kᵀ / √d) with Q the French, K the English embeddings (d = 4)."""
+    scores = TARGET_EMB @ SOURCE_EMB.T / math.sqrt(SOURCE_EMB.shape[1])
+    weights = softmax(scores, axis=-1)
+    return Result(
+        source=SOURCE, target=TARGET, features=FEATURES,
+        source_embeddings=SOURCE_EMB.tolist(), target_embeddings=TARGET_EMB.tolist(),
+        scores=rounded(scores, 9), weights=rounded(weights, 9),
+        alignment=np.argmax(weights, axis=1).tolist(), selected=params.selected,
+    )
+
+
+SPEC = WidgetSpec(
+    name="cross-attention",
+    title="Cross-attention: French looks at English",
+    summary="Click a French word to see which English words it attends to in translation.",
+    params=Params,
+    result=Result,
+    compute=compute,
+)

@@ -1,0 +1,161 @@
+"""The narration player in real Chromium: play, read-along, play-from-here, resume, speed, keys.
+
+A server of its own (uvicorn, on a free port) serves a one-lesson course whose
+narration is built here with real Piper; the shared ``browser`` fixture drives it.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import free_port
+from tests.narration_support import ROOT, build_course
+
+pytestmark = pytest.mark.browser
+START_TIMEOUT_S = 60
+
+
+@pytest.fixture(scope="module")
+def narrated_server(tmp_path_factory):
+    lessons, audio = build_course(tmp_path_factory.mktemp("browser"))
+    port = free_port()
+    env = {**os.environ, "COURSE_LESSONS_DIR": str(lessons), "COURSE_AUDIO_DIR": str(audio)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {proc.stdout.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not start in time")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def lesson(browser, narrated_server):
+    """A fresh context (empty localStorage) on the narrated lesson; JS errors fail the test."""
+    context = browser.new_context(base_url=narrated_server)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto("/modules/12")
+    page.wait_for_selector(".play-here")  # cues loaded, buttons inserted
+    page.evaluate("document.getElementById('player-audio').muted = true")
+    yield page
+    context.close()
+    assert not errors, f"browser errors: {errors}"
+
+
+def current_time(page) -> float:
+    return page.evaluate("document.getElementById('player-audio').currentTime")
+
+
+def speaking_block(page) -> str | None:
+    return page.evaluate("document.querySelector('#lesson .is-speaking')?.dataset.block ?? null")
+
+
+def test_controls_are_labelled_and_native_player_hidden(lesson):
+    assert lesson.is_visible("#player-bar") and not lesson.is_visible("#player-audio")
+    for name in ("Play", "Back 15 s", "Forward 15 s"):
+        assert lesson.get_by_role("button", name=name, exact=True).count() == 1
+    assert lesson.get_by_label("Position in the narration").count() == 1
+    assert lesson.get_by_label("Speed").count() == 1
+    assert not lesson.is_checked("#player-autoplay")  # off by default
+    assert lesson.evaluate("document.getElementById('player-audio').paused")
+    buttons = lesson.locator("#lesson p[data-block] > button.play-here")
+    assert buttons.count() == 3  # blocks 2, 3, 4 (block 1 is a heading)
+    assert buttons.first.get_attribute("type") == "button"
+
+
+def test_play_advances_and_highlight_follows_cues(lesson):
+    lesson.click("#player-play")
+    lesson.wait_for_function("document.getElementById('player-audio').currentTime > 0.5",
+                             timeout=15000)
+    assert lesson.inner_text("#player-play-label") == "Pause"
+    assert lesson.locator(".is-speaking").count() == 1  # title, tagline or an idea
+    # Jump to just before block 3's first cue and let the cue boundary pass by itself.
+    start3 = float(lesson.locator('[data-block="3"] .play-here').get_attribute("data-start"))
+    lesson.evaluate(f"document.getElementById('player-audio').currentTime = {start3 - 0.8}")
+    for block in ("2", "3"):
+        lesson.wait_for_function(
+            f"document.querySelector('#lesson .is-speaking')?.dataset.block === '{block}'",
+            timeout=10000)
+    assert lesson.locator(".is-speaking").count() == 1
+    assert lesson.locator(".transcript-cue.is-current").count() == 1
+
+
+def test_play_from_here_seeks_to_the_paragraph(lesson):
+    button = lesson.locator('[data-block="4"] .play-here')
+    start4 = float(button.get_attribute("data-start"))
+    button.click()
+    lesson.wait_for_function("!document.getElementById('player-audio').paused", timeout=10000)
+    assert start4 - 0.1 <= current_time(lesson) < start4 + 3
+    assert speaking_block(lesson) == "4"
+
+
+def test_reload_resumes_position_and_speed(lesson):
+    lesson.select_option("#player-speed", "1.5")
+    lesson.click("#player-play")
+    lesson.wait_for_function("document.getElementById('player-audio').currentTime > 0.2",
+                             timeout=15000)
+    lesson.evaluate("document.getElementById('player-audio').currentTime = 20")
+    lesson.wait_for_function("document.getElementById('player-audio').currentTime >= 20")
+    lesson.click("#player-play")  # pause: saves the place
+    saved = current_time(lesson)
+    lesson.reload()
+    lesson.wait_for_function("document.getElementById('player-audio').currentTime > 1",
+                             timeout=10000)
+    assert abs(current_time(lesson) - saved) < 1.0
+    assert lesson.input_value("#player-speed") == "1.5"
+    assert lesson.evaluate("document.getElementById('player-audio').playbackRate") == 1.5
+    assert "Resuming at 0:2" in lesson.inner_text("#player-status")
+
+
+def test_keyboard_shortcuts_skip_text_fields(lesson):
+    lesson.locator("h1").click()
+    lesson.keyboard.press("k")
+    lesson.wait_for_function("!document.getElementById('player-audio').paused", timeout=10000)
+    lesson.keyboard.press("k")
+    assert lesson.evaluate("document.getElementById('player-audio').paused")
+    before = current_time(lesson)
+    lesson.keyboard.press("l")
+    assert current_time(lesson) == pytest.approx(before + 15, abs=0.5)
+    lesson.keyboard.press("j")
+    assert current_time(lesson) == pytest.approx(before, abs=0.5)
+    lesson.evaluate("""() => { const i = document.createElement('input');
+        i.id = 'typing'; i.type = 'text'; document.querySelector('#lesson').append(i); }""")
+    lesson.fill("#typing", "")
+    lesson.keyboard.type("kjl")
+    assert lesson.input_value("#typing") == "kjl"
+    assert lesson.evaluate("document.getElementById('player-audio').paused")
+    assert current_time(lesson) == pytest.approx(before, abs=0.5)
+
+
+def test_transcript_and_media_session(lesson):
+    lesson.click("#player-transcript summary")
+    text = lesson.inner_text("#player-transcript-text")
+    assert "Attention mixes value vectors." in text
+    assert "This sentence replaces the next paragraph." in text and "SECRET" not in text
+    title = lesson.evaluate("navigator.mediaSession.metadata?.title")
+    assert title == "12 · Attention from first principles"

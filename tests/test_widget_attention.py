@@ -1,0 +1,107 @@
+"""The attention heatmap widget: JSON contract, real weights, 422s, fragment, browser."""
+
+import numpy as np
+import pytest
+
+from tests._minilm_html import parse
+
+SENTENCE = "The animal didn't cross the street because it was tired"
+URL = "/api/widgets/attention"
+
+
+@pytest.fixture(scope="module")
+def model(app):
+    return app.state.models.minilm()
+
+
+def test_contract_from_the_issue(client, model):
+    r = client.get(URL, params={"sentence": SENTENCE, "layer": 2, "head": 5})
+    assert r.status_code == 200
+    body = r.json()
+    assert list(body) == ["model", "tokens", "layer", "head", "weights"]
+    assert body["model"] == "all-MiniLM-L6-v2"
+    assert body["layer"] == 2 and body["head"] == 5
+    enc = model.encode(SENTENCE)
+    assert body["tokens"] == list(enc.tokens)
+    assert body["tokens"][0] == "[CLS]" and body["tokens"][-1] == "[SEP]"
+    weights = np.array(body["weights"])
+    n = len(body["tokens"])
+    assert weights.shape == (n, n)
+    assert np.abs(weights.sum(axis=1) - 1).max() < 1e-6
+    # Layers and heads are numbered from 1: layer=2, head=5 is index [1, 4]; the JSON
+    # carries the model's own float32 values, not renormalised or rounded copies.
+    assert np.array_equal(weights.astype(np.float32), enc.attentions[1, 4])
+
+
+def test_average_over_heads_keeps_head_and_is_the_mean(client, model):
+    body = client.get(URL, params={"sentence": SENTENCE, "layer": 6, "head": 3,
+                                   "average": "true"}).json()
+    assert body["head"] == 3 and body["layer"] == 6
+    expected = model.encode(SENTENCE).attentions[5].astype(np.float64).mean(axis=0)
+    weights = np.array(body["weights"])
+    assert np.abs(weights - expected).max() < 1e-6
+    assert np.abs(weights.sum(axis=1) - 1).max() < 1e-6
+
+
+def test_defaults_show_it_attending_to_animal(client):
+    body = client.get(URL).json()
+    tokens, weights = body["tokens"], body["weights"]
+    row = weights[tokens.index("it")]
+    assert tokens[int(np.argmax(row))] == "animal"
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"layer": 0}, "layer"), ({"layer": 7}, "layer"), ({"head": 0}, "head"),
+    ({"head": 13}, "head"), ({"layer": "two"}, "layer"), ({"sentence": ""}, "sentence"),
+    ({"sentence": "   "}, "type at least one word"), ({"sentence": "x" * 301}, "sentence"),
+    ({"sentence": "word " * 31}, "limit is 32"), ({"average": "maybe"}, "average"),
+    ({"row": 32}, "row"),
+])
+def test_bad_input_is_422(client, params, message):
+    r = client.get(URL, params=params)
+    assert r.status_code == 422
+    assert message in r.json()["error"]
+
+
+def test_fragment_escapes_user_text_and_labels_every_row(client):
+    r = client.get("/widgets/attention", params={"sentence": "<b>bold</b> & fun", "row": 2})
+    assert r.status_code == 200
+    assert "<b>" not in r.text
+    doc = parse(r.text)
+    buttons = doc.find_all("button", "attn-token")
+    tokens = [b.text() for b in buttons]
+    assert tokens[0] == "[CLS]" and tokens[-1] == "[SEP]" and "<" in tokens
+    assert [b.attrs["aria-pressed"] for b in buttons].count("true") == 1
+    assert buttons[2].attrs["aria-pressed"] == "true"
+    assert "special" in buttons[0].classes
+    strips = doc.find_all("svg", "attn-strip")
+    assert len(strips) == len(tokens)
+    assert all(len(s.find_all("rect", "attn-cell")) == len(tokens) for s in strips)
+    assert doc.find(data_testid="attn-query").text() == tokens[2]
+    assert doc.find("figure", "attn-legend").find("svg")
+    assert doc.find(id="attention-row").attrs["value"] == "2"
+    assert "style=" not in r.text
+
+
+def test_fragment_clamps_the_selected_row_to_short_sentences(client):
+    r = client.get("/widgets/attention", params={"sentence": "Hi", "row": 20})
+    assert parse(r.text).find(data_testid="attn-query").text() == "[SEP]"
+
+
+@pytest.mark.browser
+def test_clicking_a_word_shows_its_row(page):
+    page.goto("/playground/attention")
+    shown = page.locator("[data-testid=attn-query]")
+    shown.wait_for()
+    assert shown.inner_text() == "it"
+    page.locator("button.attn-token", has_text="street").click()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=attn-query]').textContent === 'street'")
+    pressed = page.locator("button.attn-token[aria-pressed=true]")
+    assert pressed.inner_text() == "street"
+    # The choice survives changing the head: the form's hidden field was updated.
+    page.fill("#attention-head", "7")
+    page.dispatch_event("#attention-head", "input")
+    page.wait_for_function(
+        "document.querySelector('#w-attention-result .readout').textContent.includes('head 7')")
+    assert page.locator("[data-testid=attn-query]").inner_text() == "street"
