@@ -55,3 +55,11 @@ def test_kv_cache_preset_updates_figure(page):
     page.locator("#kv-cache-layers").fill("48")
     expect(page.locator("#kv-cache-preset")).to_have_value("")
     expect(gib).to_have_text("288.00 GiB", timeout=TIMEOUT_MS)
+
+
+def test_cross_attention_click_target_word(page):
+    page.goto("/playground/cross-attention")
+    aligned = page.get_by_test_id("xa-aligned")
+    expect(aligned).to_have_text("black", timeout=TIMEOUT_MS)  # default: noir
+    page.locator("label[for='xa-w1']").click()  # chat
+    expect(aligned).to_have_text("cat", timeout=TIMEOUT_MS)

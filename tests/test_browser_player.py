@@ -67,6 +67,15 @@ def lesson(browser, narrated_server):
     assert not errors, f"browser errors: {errors}"
 
 
+def wait_until(page, js: str, timeout_s: float = 10.0) -> None:
+    """Poll a JS expression until truthy (wait_for_function would need 'unsafe-eval' under CSP)."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(js):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {js}")
+        page.wait_for_timeout(50)
+
+
 def current_time(page) -> float:
     return page.evaluate("document.getElementById('player-audio').currentTime")
 
@@ -84,23 +93,20 @@ def test_controls_are_labelled_and_native_player_hidden(lesson):
     assert not lesson.is_checked("#player-autoplay")  # off by default
     assert lesson.evaluate("document.getElementById('player-audio').paused")
     buttons = lesson.locator("#lesson p[data-block] > button.play-here")
-    assert buttons.count() == 3  # blocks 2, 3, 4 (block 1 is a heading)
+    assert buttons.count() == 4  # blocks 2 to 5 (block 1 is a heading)
     assert buttons.first.get_attribute("type") == "button"
 
 
 def test_play_advances_and_highlight_follows_cues(lesson):
     lesson.click("#player-play")
-    lesson.wait_for_function("document.getElementById('player-audio').currentTime > 0.5",
-                             timeout=15000)
+    wait_until(lesson, "document.getElementById('player-audio').currentTime > 0.5", 15)
     assert lesson.inner_text("#player-play-label") == "Pause"
     assert lesson.locator(".is-speaking").count() == 1  # title, tagline or an idea
     # Jump to just before block 3's first cue and let the cue boundary pass by itself.
     start3 = float(lesson.locator('[data-block="3"] .play-here').get_attribute("data-start"))
     lesson.evaluate(f"document.getElementById('player-audio').currentTime = {start3 - 0.8}")
     for block in ("2", "3"):
-        lesson.wait_for_function(
-            f"document.querySelector('#lesson .is-speaking')?.dataset.block === '{block}'",
-            timeout=10000)
+        wait_until(lesson, f"document.querySelector('#lesson .is-speaking')?.dataset.block === '{block}'", 10)
     assert lesson.locator(".is-speaking").count() == 1
     assert lesson.locator(".transcript-cue.is-current").count() == 1
 
@@ -109,7 +115,7 @@ def test_play_from_here_seeks_to_the_paragraph(lesson):
     button = lesson.locator('[data-block="4"] .play-here')
     start4 = float(button.get_attribute("data-start"))
     button.click()
-    lesson.wait_for_function("!document.getElementById('player-audio').paused", timeout=10000)
+    wait_until(lesson, "!document.getElementById('player-audio').paused", 10)
     assert start4 - 0.1 <= current_time(lesson) < start4 + 3
     assert speaking_block(lesson) == "4"
 
@@ -117,15 +123,13 @@ def test_play_from_here_seeks_to_the_paragraph(lesson):
 def test_reload_resumes_position_and_speed(lesson):
     lesson.select_option("#player-speed", "1.5")
     lesson.click("#player-play")
-    lesson.wait_for_function("document.getElementById('player-audio').currentTime > 0.2",
-                             timeout=15000)
+    wait_until(lesson, "document.getElementById('player-audio').currentTime > 0.2", 15)
     lesson.evaluate("document.getElementById('player-audio').currentTime = 20")
-    lesson.wait_for_function("document.getElementById('player-audio').currentTime >= 20")
+    wait_until(lesson, "document.getElementById('player-audio').currentTime >= 20")
     lesson.click("#player-play")  # pause: saves the place
     saved = current_time(lesson)
     lesson.reload()
-    lesson.wait_for_function("document.getElementById('player-audio').currentTime > 1",
-                             timeout=10000)
+    wait_until(lesson, "document.getElementById('player-audio').currentTime > 1", 10)
     assert abs(current_time(lesson) - saved) < 1.0
     assert lesson.input_value("#player-speed") == "1.5"
     assert lesson.evaluate("document.getElementById('player-audio').playbackRate") == 1.5
@@ -135,7 +139,7 @@ def test_reload_resumes_position_and_speed(lesson):
 def test_keyboard_shortcuts_skip_text_fields(lesson):
     lesson.locator("h1").click()
     lesson.keyboard.press("k")
-    lesson.wait_for_function("!document.getElementById('player-audio').paused", timeout=10000)
+    wait_until(lesson, "!document.getElementById('player-audio').paused", 10)
     lesson.keyboard.press("k")
     assert lesson.evaluate("document.getElementById('player-audio').paused")
     before = current_time(lesson)

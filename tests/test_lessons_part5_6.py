@@ -333,5 +333,7 @@ def test_lesson_page_renders(client, module_id):
     response = client.get(f"/modules/{module_id}")
     assert response.status_code == 200
     html = response.text
-    assert 'id="practice"' in html and "style=" not in html.split('id="lesson"')[1]
-    assert html.count("<svg") == html.count("<title", html.find('id="lesson"'))
+    start = html.index('id="lesson"')
+    prose = html[start:html.index("</section>", start)]
+    assert 'id="practice"' in html and "style=" not in prose
+    assert prose.count("<svg") == prose.count("<title") == prose.count("<desc")

@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 from tests._minilm_html import parse
 
 SENTENCE = "The animal didn't cross the street because it was tired"
 URL = "/api/widgets/attention"
+TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
@@ -92,16 +94,13 @@ def test_fragment_clamps_the_selected_row_to_short_sentences(client):
 def test_clicking_a_word_shows_its_row(page):
     page.goto("/playground/attention")
     shown = page.locator("[data-testid=attn-query]")
-    shown.wait_for()
-    assert shown.inner_text() == "it"
+    expect(shown).to_have_text("it", timeout=TIMEOUT_MS)
     page.locator("button.attn-token", has_text="street").click()
-    page.wait_for_function(
-        "document.querySelector('[data-testid=attn-query]').textContent === 'street'")
-    pressed = page.locator("button.attn-token[aria-pressed=true]")
-    assert pressed.inner_text() == "street"
+    expect(shown).to_have_text("street", timeout=TIMEOUT_MS)
+    expect(page.locator("button.attn-token[aria-pressed=true]")).to_have_text("street")
     # The choice survives changing the head: the form's hidden field was updated.
     page.fill("#attention-head", "7")
     page.dispatch_event("#attention-head", "input")
-    page.wait_for_function(
-        "document.querySelector('#w-attention-result .readout').textContent.includes('head 7')")
-    assert page.locator("[data-testid=attn-query]").inner_text() == "street"
+    expect(page.locator("#w-attention-result .readout")).to_contain_text("head 7",
+                                                                         timeout=TIMEOUT_MS)
+    expect(shown).to_have_text("street")

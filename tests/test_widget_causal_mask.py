@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from playwright.sync_api import expect
 
 from app.widgets.causal_mask import Params, compute
 from tests._minilm_html import parse
 
 URL = "/api/widgets/causal-mask"
+TIMEOUT_MS = 15_000
 
 
 def test_default_scores_hand_worked(client):
@@ -152,6 +154,7 @@ def test_fragment_escapes_tokens(client):
 @pytest.mark.browser
 def test_toggling_the_mask_zeroes_the_upper_triangle(page):
     page.goto("/playground/causal-mask")
+    masked = page.locator("[data-testid=cm-grid] .cm-cell.masked")
 
     def upper_weights():
         return page.eval_on_selector_all(
@@ -159,11 +162,11 @@ def test_toggling_the_mask_zeroes_the_upper_triangle(page):
             "cells => cells.filter(c => +c.dataset.j > +c.dataset.i)"
             ".map(c => parseFloat(c.dataset.weight))")
 
-    page.locator("[data-testid=cm-grid]").wait_for()
-    assert upper_weights() and all(w == 0 for w in upper_weights())
+    expect(masked).to_have_count(3, timeout=TIMEOUT_MS)  # 3×3 default: the upper triangle
+    assert upper_weights() == [0, 0, 0]
     page.check("[data-testid=cm-bidirectional]")
-    page.wait_for_function("!document.querySelector('.cm-cell.masked')")
+    expect(masked).to_have_count(0, timeout=TIMEOUT_MS)
     assert all(w > 0 for w in upper_weights())
     page.check("[data-testid=cm-causal]")
-    page.wait_for_function("!!document.querySelector('.cm-cell.masked')")
-    assert all(w == 0 for w in upper_weights())
+    expect(masked).to_have_count(3, timeout=TIMEOUT_MS)
+    assert upper_weights() == [0, 0, 0]

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 from safetensors.numpy import load_file
 
 from app.engine.common import package_file
@@ -9,6 +10,7 @@ from app.widgets.multi_head import count_parameters, describe_head
 from tests._minilm_html import parse
 
 URL = "/api/widgets/multi-head"
+TIMEOUT_MS = 15_000
 SENTENCE = "The animal didn't cross the street because it was tired"
 
 
@@ -104,9 +106,8 @@ def test_fragment_has_a_button_per_head_and_the_count(client):
 @pytest.mark.browser
 def test_clicking_a_head_enlarges_it(page):
     page.goto("/playground/multi-head")
-    page.locator("[data-testid=mh-grid]").wait_for()
+    caption = page.locator("[data-testid=mh-focus] figcaption")
+    expect(caption).to_contain_text("Head 1 of", timeout=TIMEOUT_MS)
     page.click("#multi-head-h7")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=mh-focus] figcaption').textContent"
-        ".includes('Head 7 of')")
-    assert page.get_attribute("#multi-head-h7", "aria-pressed") == "true"
+    expect(caption).to_contain_text("Head 7 of", timeout=TIMEOUT_MS)
+    expect(page.locator("#multi-head-h7")).to_have_attribute("aria-pressed", "true")

@@ -68,7 +68,7 @@ def test_tokenize_contract(client, model):
 
 
 def test_tokenize_no_padding_or_truncation(client):
-    data = get_json(client, "tokenize", text="word " * 200)
+    data = get_json(client, "tokenize", text=" ".join(["word"] * 200))
     assert len(data["minilm"]) == 202 and len(data["smollm2"]) == 200
 
 
@@ -179,10 +179,15 @@ def test_live_fragment_connects_with_same_params(client):
     assert 'sse-close="done"' in html
 
 
-def test_stream_busy_is_503_with_retry_after(app, client, monkeypatch):
-    monkeypatch.setattr(app.state, "model_slots", asyncio.Semaphore(0))
-    response = client.get("/api/stream/generate", params={"prompt": "Hi"})
+def test_stream_busy_is_503_with_retry_after(app, client):
+    slots = app.state.model_slots
+    app.state.model_slots = asyncio.Semaphore(0)  # every slot taken
+    try:
+        response = client.get("/api/stream/generate", params={"prompt": "Hi"})
+    finally:
+        app.state.model_slots = slots
     assert response.status_code == 503 and response.headers["retry-after"]
+    assert "busy" in response.json()["error"]
 
 
 # -- logit-lens ------------------------------------------------------------------------------
