@@ -105,8 +105,9 @@ def test_play_advances_and_highlight_follows_cues(lesson):
     # Jump to just before block 3's first cue and let the cue boundary pass by itself.
     start3 = float(lesson.locator('[data-block="3"] .play-here').get_attribute("data-start"))
     lesson.evaluate(f"document.getElementById('player-audio').currentTime = {start3 - 0.8}")
+    speaking = "document.querySelector('#lesson .is-speaking')?.dataset.block"
     for block in ("2", "3"):
-        wait_until(lesson, f"document.querySelector('#lesson .is-speaking')?.dataset.block === '{block}'", 10)
+        wait_until(lesson, f"{speaking} === '{block}'")
     assert lesson.locator(".is-speaking").count() == 1
     assert lesson.locator(".transcript-cue.is-current").count() == 1
 
@@ -163,3 +164,31 @@ def test_transcript_and_media_session(lesson):
     assert "This sentence replaces the next paragraph." in text and "SECRET" not in text
     title = lesson.evaluate("navigator.mediaSession.metadata?.title")
     assert title == "12 · Attention from first principles"
+
+
+def cue_start(page, cue_id: str) -> float:
+    """A cue's start time, read from the page's own WebVTT file."""
+    return page.evaluate("""async (id) => {
+        const text = await (await fetch(document.getElementById('player').dataset.vtt)).text();
+        const block = text.split('\\n\\n').find((b) => b.startsWith(id + '\\n'));
+        const [h, m, s] = block.split('\\n')[1].split(' --> ')[0].split(':');
+        return Number(h) * 3600 + Number(m) * 60 + Number(s); }""", cue_id)
+
+
+def test_scrolls_to_the_spoken_part_only_when_opted_in(lesson):
+    lesson.set_viewport_size({"width": 800, "height": 400})
+    question3 = ".practice > li:nth-child(3) .question-text"
+    start = cue_start(lesson, "q3-1")
+    lesson.click("#player-play")
+    lesson.evaluate(f"document.getElementById('player-audio').currentTime = {start}")
+    wait_until(lesson, f"document.querySelector('{question3}').classList.contains('is-speaking')")
+    assert lesson.evaluate("window.scrollY") == 0  # not opted in: the page stays put
+
+    lesson.click("#player-play")  # pause
+    lesson.click(".player-options summary")
+    lesson.check("#player-follow")
+    lesson.evaluate(f"document.getElementById('player-audio').currentTime = {start - 3}")
+    lesson.click("#player-play")
+    wait_until(lesson, f"document.querySelector('{question3}').classList.contains('is-speaking')")
+    wait_until(lesson, "window.scrollY > 0")
+    assert lesson.evaluate("JSON.parse(localStorage.getItem('hlw.narration.v1')).follow") is True

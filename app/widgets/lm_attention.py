@@ -22,9 +22,10 @@ class Params(WidgetParams):
     prompt: str = prompt_field(DEFAULT_PROMPT)
     layer: int = layer_field(17)
     head: int = head_field(4)
-    query: int = Field(-1, ge=-1, le=MAX_PROMPT_TOKENS - 1, description=(
-        "HTML fragment only: the query row drawn as bars (0 = first token, −1 = the last); "
-        "clamped to the prompt length"))
+    # ("row", not "query": the error messages drop a field called "query" as a location.)
+    row: int = Field(-1, ge=-1, le=MAX_PROMPT_TOKENS - 1, description=(
+        "HTML fragment only: the query token whose row is drawn as bars (0 = first token, "
+        "−1 = the last); clamped to the prompt length"))
 
 
 class Result(WidgetResult):
