@@ -68,7 +68,7 @@ def bench_requests(runs: int) -> dict:
         client.get(path, params=params)
         cold, warm = [], []
         for _ in range(runs):
-            model._cache.clear()
+            model.clear_cache()
             t = time.perf_counter()
             response = client.get(path, params=params)
             cold.append(time.perf_counter() - t)

@@ -95,9 +95,11 @@ def test_01_real_model_table():
         logits, _ = model.forward(model.encode(prompt))
         p = softmax(np.asarray(logits[-1], dtype=np.float64))
         row = next(line for line in text.splitlines() if line.startswith(f"| {prompt} |"))
-        for i in np.argsort(-p)[:5]:
+        top = np.argsort(-p)[:5]
+        for i in top:
             cell = f"␣{model.token_text(int(i)).lstrip()} {100 * p[i]:.1f}%"
             assert cell in row, f"{cell!r} not in {row!r}"
+        assert_in(text, f"{100 * (1 - p[top].sum()):.1f}%")
     assert 1 - 0.383 > 0.60
 
 
@@ -257,6 +259,17 @@ def test_02_real_tokenizers_and_sizes():
         if cell:
             assert " · ".join(pieces) + f" ({len(pieces)})" == cell and cell in text
     assert [smol.token_text(i) for i in smol.encode("lowest")] == ["low", "est"]
+    rows = {"Strawberry": ("St · raw · berry (3)", "strawberry (1)"),
+            "Tokenization is fun.": ("Token · ization · ␣is · ␣fun · . (5)",
+                                     "token · ##ization · is · fun · . (5)"),
+            "naïve café": ("na · ïve · ␣café (3)", "naive · cafe (2)")}
+    for source, (bpe_cell, wp_cell) in rows.items():
+        pieces = [smol.token_text(i).replace(" ", "␣") for i in smol.encode(source)]
+        wp = wordpiece.encode(source).tokens[1:-1]
+        assert (" · ".join(pieces) + f" ({len(pieces)})", " · ".join(wp) + f" ({len(wp)})") \
+            == (bpe_cell, wp_cell)
+        assert f"| `{source}` | {bpe_cell} | {wp_cell} |" in text
+    assert len(smol.encode("🙂")) == 2
     assert wordpiece.encode("unbelievably").tokens[1:-1] == ["un", "##bel", "##ie", "##va", "##bly"]
     assert wordpiece.encode("🙂").tokens[1:-1] == ["[UNK]"]
     assert len(smol.encode("How many r are in strawberry?")) == 7

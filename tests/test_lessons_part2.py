@@ -22,8 +22,9 @@ HOOK_WIDE = "The animal didn't cross the street because it was too wide"
 
 @cache
 def lesson(module_id: str) -> str:
+    """The lesson's text, with LaTeX thousands separators ``{,}`` read as plain commas."""
     (path,) = LESSONS.glob(f"{module_id}-*.md")
-    return path.read_text(encoding="utf-8")
+    return path.read_text(encoding="utf-8").replace("{,}", ",")
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -84,7 +85,7 @@ def test_12_saturation_and_gradient():
     grad_hard, grad_soft = hard[0] * (1 - hard[0]), soft[0] * (1 - soft[0])
     assert_in(text, f"{grad_hard:.4f}", f"{grad_soft:.4f}", f"{1 - soft[0]:.4f}")
     assert 650 < grad_soft / grad_hard < 670  # "about 660 times larger"
-    assert_in(text, f"{math.sqrt(128):.2f}", "82{,}000")
+    assert_in(text, f"{math.sqrt(128):.2f}", "82,000")
     assert round(math.exp(math.sqrt(128)), -3) == 82_000
 
 
@@ -165,7 +166,7 @@ def test_11_hard_practice_and_sizes():
     e = np.exp(s)
     w = e / e.sum()
     assert_in(text, *f(s, 4), *f(e, 4), f"{e.sum():.4f}", *f(w, 4), *f(w @ (X11 @ WV11), 4))
-    assert_in(text, "32{,}768", "98{,}304", "786{,}432", "552{,}960", "16{,}588{,}800")
+    assert_in(text, "32,768", "98,304", "786,432", "552,960", "16,588,800")
     assert 512 * 64 == 32_768 and 8 * 3 * 512 * 64 == 786_432
     per_layer = 576 * 576 + 2 * 576 * 192
     assert per_layer == 552_960 and 30 * per_layer == 16_588_800
@@ -212,3 +213,151 @@ def test_13_attention_sink_count(models):
                              head=head)["weights"][-1]) == 0)
         for layer in range(1, 31) for head in range(1, 10))
     assert_in(lesson("13"), f"in {count} of SmolLM2's 270 heads")
+
+
+def test_12a_operation_counts(models):
+    text = lesson("12a")
+    ops = widget(models, "additive")["ops"]
+    assert (ops["dot_total"], ops["additive_total"], ops["ratio"]) == (16_777_216, 54_525_952, 3.25)
+    assert_in(text, "54,525,952", "16,777,216", "3.25")
+    big = widget(models, "additive", count_keys=4096, count_queries=4096)["ops"]
+    assert_in(text, f"about {big['ratio']:.2f}")
+
+
+def test_11_step_explorer_reproduces_tables(models):
+    pad = ";".join(",".join(f"{x:g}" for x in (*row, 0)) for row in WQ11)
+    r = widget(models, "qkv-steps", tokens="animal,street,it,tired", x="1,0,1;0,1,1;1,1,0;1,0,0",
+               wq=pad, wk="1,-1,0;1,1,0;0,-1,0", wv="1,0,0;0,1,0;1,1,0")
+    assert_in(lesson("11"), f"$W_Q$ `{pad}`")
+    assert np.array_equal(np.array(r["scores"]), (X11 @ WQ11) @ (X11 @ WK11).T)
+
+
+# ---- 09 · Positional information ---------------------------------------------------
+
+def sinusoid(pos: int, d: int) -> np.ndarray:
+    omega = 1 / 10000 ** (2 * np.arange(d // 2) / d)
+    out = np.empty(d)
+    out[0::2], out[1::2] = np.sin(pos * omega), np.cos(pos * omega)
+    return out
+
+
+def test_09_worked_example():
+    text = lesson("09").replace("−", "-")
+    for p in range(4):
+        assert_in(text, f"| {p} | " + " | ".join(f(sinusoid(p, 4), 4)) + " |")
+    near, far = sinusoid(1, 4) @ sinusoid(2, 4), sinusoid(0, 4) @ sinusoid(3, 4)
+    assert_in(text, f"{near:.4f}", f"{far:.4f}")
+    assert math.isclose(sinusoid(2, 4) @ sinusoid(3, 4), sinusoid(1, 4) @ sinusoid(2, 4))
+    longest = 2 * math.pi * 10000 ** (510 / 512)
+    assert round(longest, -2) == 60_600 and "60,600" in text
+    assert 512 * 384 == 196_608 and 1024 * 768 == 786_432
+    assert_in(text, "196,608", "786,432")
+
+
+def test_09_widgets(models):
+    text = lesson("09")
+    near, far = (widget(models, "positional", p1=a, p2=b)["dot"] for a, b in ((5, 12), (30, 37)))
+    assert math.isclose(near, far) and f"{near:.2f}" in text
+    assert widget(models, "positional", d_model=4, p1=1, p2=2)["dot"] == pytest.approx(1.5402523)
+    for sentence in ("the dog bit the man", "the man bit the dog"):
+        w = np.array(widget(models, "attention", sentence=sentence, layer=1, head=3)["weights"])
+        assert w[0, 0] > 0.999 and all(w[i, i - 1] >= 0.999 for i in range(1, len(w)))
+        nxt = np.array(widget(models, "attention", sentence=sentence, layer=2, head=9)["weights"])
+        first_four = [nxt[i, i + 1] for i in range(1, 5)]
+        assert min(first_four) >= 0.7  # "the first four words do the same"
+        if sentence == "the dog bit the man":
+            assert_in(lesson("09"), f"between {min(first_four):.2f} and {max(first_four):.2f}")
+
+
+# ---- 10 · The transformer at a glance ----------------------------------------------
+
+def test_10_gpt2_small_counts():
+    d, layers, vocab, ctx = 768, 12, 50257, 1024
+    attention = d * 3 * d + 3 * d + d * d + d
+    ffn = d * 4 * d + 4 * d + 4 * d * d + d
+    block = attention + ffn + 4 * d
+    total = vocab * d + ctx * d + layers * block + 2 * d
+    text = lesson("10")
+    assert_in(text, f"{attention:,}", f"{ffn:,}", f"{block:,}", f"{layers * block:,}",
+              f"**{total:,}**", f"{vocab * d:,}", f"{5 * vocab:,}", f"{5 * 4 * d:,}")
+    shares = [layers * (4 * d * d + 4 * d), layers * (8 * d * d + 5 * d), vocab * d + ctx * d]
+    assert_in(text, *(f"{100 * s / total:.1f}%" for s in shares))
+    assert_in(text, f"{12 * 12 * 1024**2:,}")
+
+
+def test_10_smollm2_count_matches_file():
+    import gguf
+
+    from app.engine.smollm2 import gguf_path
+
+    stored = sum(int(np.prod(t.shape)) for t in gguf.GGUFReader(gguf_path()).tensors)
+    block = 2 * 576 * 576 + 2 * 576 * 192 + 3 * 576 * 1536 + 2 * 576
+    total = 30 * block + 49152 * 576 + 576
+    assert stored == total == 134_515_008
+    assert_in(lesson("10"), f"{total:,}", f"{block:,}")
+
+
+def test_10_next_token_claim(models):
+    r = widget(models, "next-token", prompt="The capital of France is")
+    assert len(r["prompt_tokens"]) == 5
+    top = r["candidates"][0]
+    assert top["text"] == " Paris" and round(top["probability"], 2) == 0.77
+
+
+# ---- 14 · Multi-head attention -----------------------------------------------------
+
+def test_14_worked_example():
+    x = np.array([[2.0, 0, 0, 0], [0, 0, 2, 0], [1, 0, 1, 0]])
+    q = x[2]
+    head1 = softmax(x[:, :2] @ q[:2] / math.sqrt(2))
+    head2 = softmax(x[:, 2:] @ q[2:] / math.sqrt(2))
+    single = softmax(x @ q / 2)
+    text = lesson("14")
+    assert_in(text, *f(head1, 3), *f(single, 3), f"{np.exp(math.sqrt(2)):.4f}",
+              f"{np.exp(math.sqrt(2)) + 1 + np.exp(1 / math.sqrt(2)):.4f}")
+    assert np.allclose(head2, head1[[1, 0, 2]])
+    out1 = head1 @ x[:, :2]
+    assert_in(text, f"[{out1[0]:.3f}, 0]", f"{head1.round(3) @ x[:, 0].round(3):.3f}")
+
+
+def test_14_parameter_counts(models):
+    counter = widget(models, "multi-head", d_model=12288, n_heads=96)["params"]
+    assert counter["attention_weights"] == 4 * 12288**2 == 603_979_776
+    assert counter["per_head_q"] == 12288 * 128
+    text = lesson("14")
+    assert_in(text, "603,979,776", f"{12288**2:,}", f"{12288 * 128:,}", f"{96 * 4 * 12288**2:,}",
+              f"{100 * 96 * 4 * 12288**2 / 175e9:.1f}%", "1,048,576")
+    assert widget(models, "multi-head", d_model=12288, n_heads=48)["params"]["total"] == \
+        counter["total"]
+
+
+def test_14_head_labels(models):
+    layer1 = widget(models, "multi-head", layer=1)["heads"]
+    assert layer1[2]["pattern"] == "mostly previous token"
+    layer2 = widget(models, "multi-head", layer=2)["heads"]
+    assert layer2[8]["pattern"] == "mostly next token"
+    assert sum("[CLS]" in h["pattern"] for h in layer2) >= 7  # "most heads now lean on [CLS]"
+
+
+# ---- 15 · Cross-attention ----------------------------------------------------------
+
+def test_15_worked_example(models):
+    r = widget(models, "cross-attention")
+    q, keys = np.array(r["target_embeddings"][2]), np.array(r["source_embeddings"])
+    scaled = keys @ q / 2
+    exps = np.exp(scaled)
+    weights = np.array(r["weights"])
+    text = lesson("15")
+    assert_in(text, *f(keys @ q, 2), *f(scaled, 2), *f(exps, 4), f"{exps.sum():.4f}",
+              *f(exps / exps.sum(), 4))
+    for t, s in enumerate(r["alignment"]):
+        assert_in(text, f"({weights[t, s]:.4f})" if t != 2 else f"{weights[t, s]:.4f}")
+    assert r["alignment"] == [0, 2, 1, 3]
+
+
+def test_15_padding_example():
+    scores = np.array([1.0, 2, 0, 0])
+    unmasked, masked = softmax(scores), softmax(scores[:2])
+    text = lesson("15")
+    assert_in(text, *f(unmasked, 4), *f(masked, 4), f"{np.exp(scores).sum():.4f}",
+              f"{unmasked[2:].sum():.4f}", f"{100 * unmasked[2:].sum():.1f}%")

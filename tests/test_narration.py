@@ -16,7 +16,13 @@ from app.narration.build import narrate
 from app.narration.freshness import audio_problems, script_hash
 from app.narration.maths import speak_latex
 from app.narration.resample import resample
-from app.narration.script import CODE_SENTENCE, TABLE_SENTENCE, build_script, split_sentences
+from app.narration.script import (
+    CODE_SENTENCE,
+    TABLE_SENTENCE,
+    build_script,
+    speak_code,
+    split_sentences,
+)
 from app.narration.speech import VOICE, VOICE_RATE, synthesize
 from app.narration.track import assemble, compression_level, trim
 from app.narration.vtt import Cue, block_of, format_vtt, parse_vtt
@@ -49,6 +55,15 @@ MATHS = [
 @pytest.mark.parametrize(("latex", "spoken"), MATHS)
 def test_maths_is_spoken(latex, spoken):
     assert speak_latex(latex) == spoken
+
+
+@pytest.mark.parametrize(("code", "spoken"), [
+    ("log_softmax", "log softmax"), ("axis=-1", "axis equals minus 1"), ("np.tril", "np dot tril"),
+    ("1,0;0,-1", "1, 0; 0, minus 1"), ("[CLS]", "CLS"), ("I like strawberry", "I like strawberry"),
+    ("Q @ K.T", "the code shown"), ("weights.sum(axis=-1)", "the code shown"),
+])
+def test_inline_code_is_read_only_when_it_reads_well(code, spoken):
+    assert speak_code(code) == spoken
 
 
 def test_sentence_splitting_keeps_abbreviations():

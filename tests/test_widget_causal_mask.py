@@ -145,6 +145,12 @@ def test_fragment_cells_are_focusable_and_explained(client):
     assert "token 3 attends to token 1: it is in the past" in past.attrs["aria-label"]
 
 
+def test_fragment_shows_the_wrong_axis_row_sums(client):
+    r = client.get("/widgets/causal-mask", params={"wrong_axis": "true"})
+    sums = [t.text() for t in parse(r.text).find_all(data_testid="cm-row-sum")]
+    assert sums == ["0.6652", "0.9708", "1.3639"]  # the numbers Module 13 quotes
+
+
 def test_fragment_escapes_tokens(client):
     r = client.get("/widgets/causal-mask", params={"sentence": "<i>hi</i>", "source": "sentence"})
     assert r.status_code == 200

@@ -1,6 +1,7 @@
 """HTTP contracts of the SmolLM2 widgets (JSON, fragments, 422s) and the generation stream."""
 
 import asyncio
+import re
 
 import numpy as np
 import pytest
@@ -24,7 +25,8 @@ def test_next_token_contract_and_probabilities(client, model):
     data = get_json(client, "next-token", prompt="The capital of France is", top_k=10,
                     temperature=1)
     assert set(data) == {"model", "prompt_tokens", "candidates"}
-    assert [t["text"] for t in data["prompt_tokens"]] == ["The", " capital", " of", " France", " is"]
+    texts = [t["text"] for t in data["prompt_tokens"]]
+    assert texts == ["The", " capital", " of", " France", " is"]
     cands = data["candidates"]
     assert len(cands) == 10 and set(cands[0]) == {"id", "text", "logit", "probability"}
     assert cands[0]["text"] == " Paris" and cands[0]["probability"] > 0.5
@@ -110,7 +112,8 @@ def test_lm_attention_fragment_marks_query_row(client):
     html = client.get("/widgets/lm-attention", params={"prompt": "a b c d", "row": 1}).text
     assert 'data-testid="lm-heatmap" data-layer="17" data-head="4"' in html
     assert 'name="row" type="hidden" value="1"' in html
-    assert '<rect x="95" y="97"' in html  # the outline around row 2 (index 1)
+    pressed = re.findall(r'aria-pressed="(true|false)" data-testid="lm-query"', html)
+    assert pressed == ["false", "true", "false", "false"]
 
 
 # -- generate --------------------------------------------------------------------------------

@@ -39,7 +39,13 @@ CALLOUT_LABELS = {"try": "Try this.", "pitfall": "Pitfall.", "note": "Note.",
 SAY = re.compile(r"^<!--\s*say:\s*(.*?)\s*-->\s*$", re.DOTALL)
 FIGCAPTION = re.compile(r"<figcaption[^>]*>(.*?)</figcaption>", re.DOTALL | re.IGNORECASE)
 TAG = re.compile(r"<[^>]+>")
+# Inline code that reads well aloud: a name, plain words, numbers, a dotted name or
+# keyword (np.tril, axis=-1), a special token ([CLS]). Anything else is "the code shown".
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,30}$")
+WORDS = re.compile(r"^[^\W\d_][\w' .,!?]{0,60}$")
+NUMBERS = re.compile(r"^[-+\d.,;\s]{1,60}$")
+DOTTED = re.compile(r"^[A-Za-z_][\w.]{0,30}(=-?[\w.]{1,12})?$")
+SPECIAL_TOKEN = re.compile(r"^\[([A-Z]{2,6})\]$")
 # Abbreviations whose full stop does not end a sentence.
 ABBREVIATIONS = {"al", "fig", "eq", "dr", "mr", "mrs", "ms", "prof", "approx", "cf", "no", "vol"}
 BOUNDARY = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9]|the code shown)")
@@ -130,9 +136,25 @@ def speak_inline(inline: Token) -> str:
         elif child.type == "math_inline":
             parts.append(speak_latex(child.content))
         elif child.type == "code_inline":
-            code = child.content.strip()
-            parts.append(code.replace("_", " ") if IDENTIFIER.match(code) else "the code shown")
+            parts.append(speak_code(child.content.strip()))
     return "".join(parts)
+
+
+def speak_code(code: str) -> str:
+    """Inline code as words when it reads well aloud (see the patterns above), else a stand-in."""
+    if IDENTIFIER.match(code):
+        return code.replace("_", " ")
+    if DOTTED.match(code):
+        spoken = code.replace(".", " dot ").replace("=", " equals ").replace("_", " ")
+        return " ".join(re.sub(r"-(?=\d)", "minus ", spoken).split())
+    if WORDS.match(code) and "_" not in code:
+        return code
+    if NUMBERS.match(code):
+        return re.sub(r"\s+", " ", re.sub(r"-(?=\d)", "minus ", code.replace(",", ", ")
+                                          .replace(";", "; "))).strip()
+    if (m := SPECIAL_TOKEN.match(code)) is not None:
+        return m.group(1)
+    return "the code shown"
 
 
 def _ended(text: str) -> str:

@@ -31,7 +31,7 @@ class Params(WidgetParams):
 
 class Merge(WidgetResult):
     step: int
-    pair: tuple[str, str]
+    pair: list[str]  # the two symbols joined, left then right
     count: int  # corpus frequency of the pair when it was merged
     token: str
 
@@ -131,7 +131,7 @@ def compute(params: Params) -> Result:
     counts = Counter(corpus_words).most_common(MAX_SHOWN_WORDS)
     encoding = wordpiece_tokenizer().encode(params.sentence)
     return Result(
-        merges=[Merge(step=i, pair=p, count=n, token=p[0] + p[1])
+        merges=[Merge(step=i, pair=list(p), count=n, token=p[0] + p[1])
                 for i, (p, n) in enumerate(merges, start=1)],
         base_vocab=base, vocab_size=len(base) + len(merges),
         stopped_early=len(merges) < params.num_merges,

@@ -28,13 +28,13 @@ class Params(WidgetParams):
 
 
 class Result(WidgetResult):
-    path: list[tuple[float, float]]  # (x_t, y_t) for t = 0…steps (fewer if it blew up)
+    path: list[list[float]]  # [x_t, y_t] for t = 0…steps (fewer if it blew up)
     loss: list[float]  # f(x_t, y_t)
     loss_log10: list[float]  # log10(max(f, 1e-12)), for the log-scale curve
     status: Literal["converging", "oscillating", "diverging"]
     blew_up_at: int | None  # step at which |x| or |y| passed 1e8, if it did
     lr_limit: float | None  # bowl only: η must stay below 2/λ_max = 1/max(a, b)
-    factors: tuple[float, float] | None  # bowl only: x_t = (1−2aη)^t x_0, same for y with b
+    factors: list[float] | None  # bowl only, [1−2aη, 1−2bη]: x_t = (1−2aη)^t x_0, same for y with b
     bands: list[list[int]]  # (GRID, GRID) level band 0…7 of f on [−3, 3]², row 0 at top (y = 3)
 
 
@@ -77,11 +77,11 @@ def compute(params: Params) -> Result:
         status = "converging"
     bowl = params.surface == "bowl"
     return Result(
-        path=[(round(px, 9), round(py, 9)) for px, py in path], loss=rounded(losses, 12),
+        path=[[round(px, 9), round(py, 9)] for px, py in path], loss=rounded(losses, 12),
         loss_log10=[round(math.log10(max(v, LOG_FLOOR)), 6) for v in losses],
         status=status, blew_up_at=blew_up_at,
         lr_limit=1 / max(params.a, params.b) if bowl else None,
-        factors=(1 - 2 * params.a * params.lr, 1 - 2 * params.b * params.lr) if bowl else None,
+        factors=[1 - 2 * params.a * params.lr, 1 - 2 * params.b * params.lr] if bowl else None,
         bands=_bands(params.surface, params.a, params.b),
     )
 

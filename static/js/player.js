@@ -118,7 +118,7 @@ function setup(root) {
   const showTime = () => {
     const total = Number.isFinite(audio.duration) ? audio.duration : Number(root.dataset.duration);
     $("player-elapsed").textContent = formatTime(audio.currentTime);
-    $("player-total").textContent = formatTime(total);
+    $("player-total").textContent = formatTime(Math.round(total));
     const seek = $("player-seek");
     seek.max = String(total);
     if (!dragging) seek.value = String(audio.currentTime);
@@ -242,7 +242,7 @@ function addPlayButtons(cues, playFrom) {
     if (done.has(anchor) || !/^b\d+$/.test(anchor)) continue;
     done.add(anchor);
     const el = elementFor(anchor);
-    if (!el || el.tagName !== "P") continue;
+    if (!el || !["P", "LI"].includes(el.tagName)) continue;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "play-here";

@@ -1,0 +1,72 @@
+"""SmolLM2 widgets in a real browser: candidates extend the prompt, generation streams,
+changing the head redraws the heatmap. The live server loads the model on first use."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+# The first request in the server process reads and dequantizes the GGUF (a few seconds,
+# more on a busy machine), so the first wait is generous.
+FIRST_MS = 60_000
+TIMEOUT_MS = 20_000
+
+
+def test_clicking_a_candidate_extends_the_prompt(page):
+    page.goto("/playground/next-token")
+    first = page.get_by_test_id("nt-candidate").first
+    expect(first).to_be_visible(timeout=FIRST_MS)
+    expect(page.get_by_test_id("nt-count")).to_have_text("5 tokens")
+    appended = first.get_attribute("data-append")
+    assert appended == " Paris"
+    first.click()
+    expect(page.locator("#next-token-prompt")).to_have_value("The capital of France is Paris")
+    expect(page.get_by_test_id("nt-count")).to_have_text("6 tokens", timeout=TIMEOUT_MS)
+    # the new candidates belong to the longer prompt, and focus lands on the first of them
+    expect(page.get_by_test_id("nt-candidate").first).to_be_focused(timeout=TIMEOUT_MS)
+    page.keyboard.press("Enter")  # keyboard works too: one more token
+    expect(page.get_by_test_id("nt-count")).to_have_text("7 tokens", timeout=TIMEOUT_MS)
+
+
+def test_generation_streams_tokens_into_the_page(page):
+    page.goto("/playground/generate")
+    page.locator("#generate-prompt").fill("The three primary colours are")
+    page.locator("#generate-max-tokens").fill("12")
+    page.get_by_test_id("gen-cache-on").click()
+    run = page.get_by_test_id("gen-run").first
+    expect(run).to_be_visible(timeout=TIMEOUT_MS)
+    tokens = run.locator(".gen-token")
+    expect(tokens.first).to_be_visible(timeout=FIRST_MS)
+    expect(run.get_by_test_id("gen-done")).to_contain_text("ms/token", timeout=TIMEOUT_MS)
+    count = tokens.count()
+    assert 1 <= count <= 12
+    assert "with the KV cache" in run.get_by_test_id("gen-done").inner_text()
+    # same settings without the cache: a second run appears above, with the same text
+    page.get_by_test_id("gen-cache-off").click()
+    expect(page.get_by_test_id("gen-run")).to_have_count(2, timeout=TIMEOUT_MS)
+    newest = page.get_by_test_id("gen-run").first
+    expect(newest.get_by_test_id("gen-done")).to_contain_text("without the KV cache",
+                                                              timeout=FIRST_MS)
+    # same seed, same sampling settings: the cache changes the speed, not the text
+    outputs = page.get_by_test_id("gen-output")
+    assert outputs.first.inner_text() == outputs.nth(1).inner_text()
+
+
+def test_changing_the_head_redraws_the_heatmap(page):
+    page.goto("/playground/lm-attention")
+    heatmap = page.get_by_test_id("lm-heatmap")
+    expect(heatmap).to_have_attribute("data-head", "4", timeout=FIRST_MS)
+    expect(page.get_by_test_id("lm-kv-head")).to_have_text("2")
+    cells_before = heatmap.locator(".lm-cell").evaluate_all(
+        "cells => cells.map(c => c.getAttribute('fill-opacity')).join()")
+    page.locator("#lm-attention-head-8").check()
+    expect(heatmap).to_have_attribute("data-head", "8", timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("lm-kv-head")).to_have_text("3")
+    cells_after = page.get_by_test_id("lm-heatmap").locator(".lm-cell").evaluate_all(
+        "cells => cells.map(c => c.getAttribute('fill-opacity')).join()")
+    assert cells_after != cells_before
+    # clicking a token shows its row
+    page.get_by_test_id("lm-query").nth(2).click()
+    expect(page.get_by_test_id("lm-query").nth(2)).to_have_attribute("aria-pressed", "true",
+                                                                      timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("lm-row")).to_contain_text("Token 3")

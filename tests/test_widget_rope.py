@@ -1,0 +1,108 @@
+"""RoPE: rotation keeps lengths, scores depend only on distance, and every 422."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.widgets.rope import Params, compute
+
+
+def rotation_matrix(position: float, d: int, base: float) -> np.ndarray:
+    """The (d, d) block-diagonal RoPE matrix, built independently of the widget."""
+    r = np.zeros((d, d))
+    for i in range(d // 2):
+        a = position * base ** (-2 * i / d)
+        r[2 * i:2 * i + 2, 2 * i:2 * i + 2] = [[math.cos(a), -math.sin(a)],
+                                               [math.sin(a), math.cos(a)]]
+    return r
+
+
+def test_one_pair_by_hand():
+    # d = 2: θ_0 = b⁰ = 1 for any base. q = (1, 2), k = (3, 1):
+    # q·R_α k = cos α (q·k) + sin α (q_1 k_0 − q_0 k_1) = 5 cos α + 5 sin α
+    result = compute(Params(d=2, vectors="typed", q="1,2", k="3,1", m=2, n=5, shift=10))
+    assert result.score_plain == 5
+    assert result.score == pytest.approx(5 * (math.cos(3) + math.sin(3)), abs=1e-12)
+    for delta, value in enumerate(result.curve):
+        assert value == pytest.approx(5 * (math.cos(delta) + math.sin(delta)), abs=1e-12)
+    # Lesson 18's table uses θ = 0.5, so its distance 2Δ is this pair's distance Δ.
+    assert [round(v, 4) for v in result.curve[1:4]] == [6.9089, 2.4658, -4.2444]
+
+
+def test_matches_full_rotation_matrices():
+    d, base = 8, 10_000.0
+    result = compute(Params(d=d, base=base, m=7, n=19))
+    q, k = np.array(result.q), np.array(result.k)
+    rq, rk = rotation_matrix(7, d, base) @ q, rotation_matrix(19, d, base) @ k
+    assert np.allclose(result.q_rotated, rq, atol=1e-12)
+    assert np.allclose(result.k_rotated, rk, atol=1e-12)
+    assert result.score == pytest.approx(q @ rotation_matrix(12, d, base) @ k, abs=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(d=st.sampled_from([2, 4, 8, 16, 64, 128]), base=st.floats(2, 1e6),
+       m=st.integers(0, 5000), n=st.integers(0, 5000), shift=st.integers(0, 5000),
+       vectors=st.sampled_from(["random", "aligned"]))
+def test_score_is_unchanged_when_both_positions_move(d, base, m, n, shift, vectors):
+    result = compute(Params(d=d, base=base, m=m, n=n, shift=shift, vectors=vectors))
+    assert abs(result.score - result.score_shifted) < 1e-9
+    assert abs(result.score - result.score_relative) < 1e-9
+    assert result.q_rotated_norm == pytest.approx(result.q_norm, rel=1e-12)
+    assert result.k_rotated_norm == pytest.approx(result.k_norm, rel=1e-12)
+    if 0 <= n - m <= 64:
+        assert result.curve[n - m] == pytest.approx(result.score, abs=1e-9)
+
+
+def test_aligned_vectors_score_highest_at_distance_zero():
+    result = compute(Params(preset="smollm2", vectors="aligned"))
+    assert result.curve[0] == pytest.approx(result.q_norm**2)
+    assert max(result.curve) == result.curve[0]
+
+
+def test_smollm2_wavelengths_and_base():
+    result = compute(Params(preset="smollm2", d=8, base=10))  # the preset overrides d and base
+    assert (result.d, result.base, len(result.pairs)) == (64, 100_000, 32)
+    assert result.pairs[0].wavelength == pytest.approx(2 * math.pi)
+    assert round(result.pairs[-1].wavelength, -1) == 438_460  # 2π·100000^(62/64)
+    lower = compute(Params(d=64, base=10_000))
+    assert lower.pairs[-1].wavelength == pytest.approx(2 * math.pi * 10_000 ** (62 / 64))
+    assert lower.pairs[-1].wavelength < result.pairs[-1].wavelength / 5
+
+
+def test_pair_angles_and_turns():
+    result = compute(Params(d=4, base=100, m=0, n=10))  # θ = (1, 0.1)
+    assert [p.theta for p in result.pairs] == pytest.approx([1, 0.1])
+    assert result.pairs[0].angle == pytest.approx(10)
+    assert result.pairs[0].turns == pytest.approx(10 / (2 * math.pi))  # wrapped once and more
+
+
+@pytest.mark.parametrize(("query", "words"), [
+    ("d=7", "d must be even"),
+    ("d=130", "less than or equal to 128"),
+    ("d=0", "greater than or equal to 2"),
+    ("base=1", "greater than or equal to 2"),
+    ("vectors=typed&d=4&q=1,2&k=1,2,3,4", "q: expected 4 numbers, got 2"),
+    ("vectors=typed&d=2&q=1,2&k=1,x", "item 2 ('x') is not a number"),
+    ("vectors=typed&d=2&q=1,2&k=1,500", "between -100 and 100"),
+    ("vectors=typed&d=2&q=&k=1,2", "give at least 2 number"),
+    ("m=-1", "greater than or equal to 0"),
+    ("m=90000&shift=20000", "positions after the move must stay"),
+    ("preset=gpt", "Input should be 'custom' or 'smollm2'"),
+    ("vectors=ones", "Input should be"),
+    ("base=inf", "finite number"),
+])
+def test_bad_input_is_a_readable_422(client, query, words):
+    response = client.get(f"/api/widgets/rope?{query}")
+    assert response.status_code == 422
+    assert words in response.json()["error"]
+    assert client.get(f"/widgets/rope?{query}").status_code == 422
+
+
+def test_json_and_fragment(client):
+    data = client.get("/api/widgets/rope?preset=smollm2").json()
+    assert len(data["curve"]) == 65 and len(data["pairs"]) == 32
+    html = client.get("/widgets/rope?preset=smollm2").text
+    assert "equal: difference" in html and "438,459.89" in html and "<polyline" in html
