@@ -12,6 +12,7 @@ cache cleared before each run, so every request pays for a full forward pass.
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -88,7 +89,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     args = parser.parse_args()
-    out = {"forward_32_tokens": bench_forward(args.runs)}
+    # Multi-threaded OpenBLAS collapses when the cores are shared (p99 of seconds under
+    # load); record the setting so results can be compared. OPENBLAS_NUM_THREADS=1 is steady.
+    out = {"openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+           "forward_32_tokens": bench_forward(args.runs)}
     try:
         out["requests_32_tokens"] = bench_requests(args.runs)
     except Exception as exc:  # the app may not build while other widgets are half-written
@@ -97,8 +101,9 @@ def main() -> int:
         print(json.dumps(out))
         return 0
     f = out["forward_32_tokens"]
-    print(f"load {f['load_ms']} ms; forward pass, {f['tokens']} tokens, {args.runs} runs: "
-          f"p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms (budget p50 < {FORWARD_BUDGET_MS} ms)")
+    print(f"OPENBLAS_NUM_THREADS={out['openblas_threads']}; load {f['load_ms']} ms")
+    print(f"forward pass, {f['tokens']} tokens, {args.runs} runs: p50 {f['p50_ms']} ms, "
+          f"p99 {f['p99_ms']} ms (budget p50 < {FORWARD_BUDGET_MS} ms)")
     for name, r in out["requests_32_tokens"].items():
         if isinstance(r, dict):
             print(f"{name}: uncached p50 {r['uncached']['p50_ms']} ms, p99 "

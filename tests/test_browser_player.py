@@ -192,3 +192,28 @@ def test_scrolls_to_the_spoken_part_only_when_opted_in(lesson):
     wait_until(lesson, f"document.querySelector('{question3}').classList.contains('is-speaking')")
     wait_until(lesson, "window.scrollY > 0")
     assert lesson.evaluate("JSON.parse(localStorage.getItem('hlw.narration.v1')).follow") is True
+
+
+def test_player_has_no_serious_axe_violations(browser, narrated_server):
+    """axe-core on the player, transcript and read-along body, light and dark (with player.css)."""
+    axe = next((ROOT / "tests" / "assets").glob("axe-*.min.js")).read_text()
+    context = browser.new_context(base_url=narrated_server, bypass_csp=True)  # axe is injected
+    page = context.new_page()
+    failures = {}
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        page.goto("/modules/12")
+        page.add_style_tag(path=str(ROOT / "static" / "css" / "parts" / "player.css"))
+        page.wait_for_selector(".play-here")
+        page.click(".player-options summary")
+        page.click("#player-transcript summary")
+        page.click('[data-block="3"] .play-here')  # a highlighted paragraph and cue
+        page.add_script_tag(content=axe)
+        result = page.evaluate("""axe.run({include: [['#player'], ['.player-extras'], ['#lesson']]},
+                                          {resultTypes: ['violations']})""")
+        found = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+                 if v["impact"] in ("serious", "critical")]
+        if found:
+            failures[scheme] = found
+    context.close()
+    assert not failures, failures

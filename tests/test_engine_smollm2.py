@@ -148,10 +148,21 @@ def test_kv_cache_decode_equals_full_forward(model):
     logits, cache, _ = model.prefill(ids, len(ids) + len(more))
     np.testing.assert_allclose(logits, full[len(ids) - 1], atol=1e-4, rtol=0)
     for k, token in enumerate(more):
-        step = model.decode(token, cache)
+        step, _ = model.decode(token, cache)
         assert step.dtype == np.float32
         np.testing.assert_allclose(step, full[len(ids) + k], atol=1e-4, rtol=0)
     assert cache.length == len(ids) + len(more)
+
+
+def test_decode_trace_is_the_last_row_of_the_full_trace(model):
+    ids = model.encode("Keys and values are cached")
+    _, full = model.forward(ids, trace=True)
+    _, cache, _ = model.prefill(ids[:-1], len(ids))
+    _, step = model.decode(ids[-1], cache, trace=True)
+    n, cfg = len(ids), model.config
+    assert step.attention.shape == (cfg.n_layers, cfg.n_heads, 1, n)
+    np.testing.assert_allclose(step.attention[:, :, 0], full.attention[:, :, -1], atol=1e-5)
+    np.testing.assert_allclose(step.residuals[:, 0], full.residuals[:, -1], atol=1e-3)
 
 
 def test_attention_is_causal_and_rows_sum_to_one(model):

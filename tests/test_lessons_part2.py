@@ -361,3 +361,19 @@ def test_15_padding_example():
     text = lesson("15")
     assert_in(text, *f(unmasked, 4), *f(masked, 4), f"{np.exp(scores).sum():.4f}",
               f"{unmasked[2:].sum():.4f}", f"{100 * unmasked[2:].sum():.1f}%")
+
+
+# ---- every Part 2 page renders, with its widgets -------------------------------------
+
+@pytest.mark.parametrize("module_id", ["09", "10", "11", "12", "12a", "13", "14", "15"])
+def test_part2_length_within_the_standard(course, module_id):
+    low, high = (400, 900) if module_id == "12a" else (1000, 2500)
+    assert low <= course.by_id[module_id].lesson.word_count <= high
+
+
+@pytest.mark.parametrize("module_id", ["09", "10", "11", "12", "12a", "13", "14", "15"])
+def test_part2_page_renders(client, course, module_id):
+    page = client.get(f"/modules/{module_id}")
+    assert page.status_code == 200
+    for name in course.by_id[module_id].lesson.meta.widgets:
+        assert f'id="w-{name}"' in page.text

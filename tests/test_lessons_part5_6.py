@@ -289,7 +289,7 @@ def test_rag_chunks_and_real_similarities():
     from app.engine.minilm import load_minilm
 
     model = load_minilm()
-    chunks = ["The Eiffel Tower is 330 metres tall and stands in Paris.",
+    chunks = ["The Eiffel Tower is 330 meters tall and stands in Paris.",
               "The Eiffel Tower was completed in 1889 for the World's Fair.",
               "Mount Everest is the highest mountain on Earth.",
               "Gustave Eiffel's company also built the frame of the Statue of Liberty."]

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from playwright.sync_api import expect
 
 from app.widgets.normalization import Params, compute
 
@@ -102,3 +103,15 @@ def test_json_and_fragment(client):
     html = client.get("/widgets/normalization?x=2,-1,0,3").text
     assert "0.6325" in html and "1.6036" in html and "-0.0000" not in html
     assert 'data-testid="norm-layernorm-var">1.0000<' in html
+
+
+@pytest.mark.browser
+def test_in_the_browser_scaling_changes_nothing(page):
+    page.goto("/playground/normalization")
+    page.locator("#norm-x").fill("2,-1,0,3")
+    expect(page.get_by_test_id("norm-input-mean")).to_have_text("1.0000", timeout=10_000)
+    expect(page.get_by_test_id("norm-layernorm-var")).to_have_text("1.0000")
+    expect(page.get_by_test_id("norm-rmsnorm-mean")).to_have_text("0.5345")
+    page.locator("#norm-scale").fill("100")
+    expect(page.get_by_test_id("norm-input-mean")).to_have_text("100.0000", timeout=10_000)
+    expect(page.get_by_test_id("norm-rmsnorm-mean")).to_have_text("0.5345")

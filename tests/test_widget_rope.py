@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from playwright.sync_api import expect
 
-from app.widgets.rope import Params, compute
+from app.widgets.rope import PRESETS, Params, compute
 
 
 def rotation_matrix(position: float, d: int, base: float) -> np.ndarray:
@@ -57,17 +58,19 @@ def test_score_is_unchanged_when_both_positions_move(d, base, m, n, shift, vecto
 
 
 def test_aligned_vectors_score_highest_at_distance_zero():
-    result = compute(Params(preset="smollm2", vectors="aligned"))
+    result = compute(Params(d=64, base=100_000, vectors="aligned"))
     assert result.curve[0] == pytest.approx(result.q_norm**2)
     assert max(result.curve) == result.curve[0]
 
 
 def test_smollm2_wavelengths_and_base():
-    result = compute(Params(preset="smollm2", d=8, base=10))  # the preset overrides d and base
-    assert (result.d, result.base, len(result.pairs)) == (64, 100_000, 32)
+    label, values = PRESETS["smollm2"]
+    assert values == {"d": 64, "base": 100_000} and "SmolLM2" in label
+    result = compute(Params(**values))
+    assert len(result.pairs) == 32
     assert result.pairs[0].wavelength == pytest.approx(2 * math.pi)
     assert round(result.pairs[-1].wavelength, -1) == 438_460  # 2π·100000^(62/64)
-    lower = compute(Params(d=64, base=10_000))
+    lower = compute(Params(**PRESETS["roformer"][1]))
     assert lower.pairs[-1].wavelength == pytest.approx(2 * math.pi * 10_000 ** (62 / 64))
     assert lower.pairs[-1].wavelength < result.pairs[-1].wavelength / 5
 
@@ -90,7 +93,6 @@ def test_pair_angles_and_turns():
     ("vectors=typed&d=2&q=&k=1,2", "give at least 2 number"),
     ("m=-1", "greater than or equal to 0"),
     ("m=90000&shift=20000", "positions after the move must stay"),
-    ("preset=gpt", "Input should be 'custom' or 'smollm2'"),
     ("vectors=ones", "Input should be"),
     ("base=inf", "finite number"),
 ])
@@ -102,7 +104,24 @@ def test_bad_input_is_a_readable_422(client, query, words):
 
 
 def test_json_and_fragment(client):
-    data = client.get("/api/widgets/rope?preset=smollm2").json()
+    data = client.get("/api/widgets/rope?d=64&base=100000").json()
     assert len(data["curve"]) == 65 and len(data["pairs"]) == 32
-    html = client.get("/widgets/rope?preset=smollm2").text
+    html = client.get("/widgets/rope?d=64&base=100000").text
     assert "equal: difference" in html and "438,459.89" in html and "<polyline" in html
+
+
+@pytest.mark.browser
+def test_in_the_browser_preset_and_shift(page):
+    page.goto("/playground/rope")
+    score = page.get_by_test_id("rope-score")
+    expect(score).to_be_visible(timeout=10_000)
+    page.select_option("#rope-preset", "smollm2")
+    expect(page.locator("#rope-d")).to_have_value("64")
+    expect(page.get_by_test_id("rope-slowest")).to_have_text("438,459.89", timeout=10_000)
+    page.locator("#rope-shift").fill("3000")
+    page.locator("#rope-shift").dispatch_event("change")
+    expect(page.locator("output[data-mirror='rope-shift']")).to_have_text("3000")
+    expect(page.get_by_test_id("rope-shifted")).to_have_text(score.inner_text(), timeout=10_000)
+    page.locator("#rope-base").fill("10000")  # a hand edit returns the picker to custom
+    expect(page.locator("#rope-preset")).to_have_value("")
+    expect(page.get_by_test_id("rope-slowest")).to_have_text("54,410.27", timeout=10_000)

