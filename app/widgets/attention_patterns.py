@@ -92,7 +92,7 @@ def compute(params: Params) -> Result:
         "full": ("Full causal", "always", "n(n+1)/2"),
         "sliding": (f"Sliding window (w = {w})", f"i − j < {w}", "Σ min(i+1, w)"),
         "dilated": (f"Dilated (w = {w}, r = {r})",
-                    f"i − j is a multiple of {r}, below {w * r}", "Σ min(w, ⌊i/r⌋+1)"),
+                    f"i − j = {r}·t for t = 0…{w - 1}", "Σ min(w, ⌊i/r⌋+1)"),
         "global": (f"Global + window (g = {g}, w = {w})", f"i − j < {w}, or j < {g}",
                    "window + Σ max(0, min(g, i−w+1))"),
     }

@@ -125,7 +125,6 @@ function wireTheme() {
   const show = () => {
     const theme = effective();
     button.setAttribute("aria-pressed", String(theme === "dark"));
-    button.querySelector(".theme-label").textContent = theme === "dark" ? "Dark" : "Light";
   };
   button.addEventListener("click", () => {
     const next = effective() === "dark" ? "light" : "dark";
