@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from playwright.sync_api import expect
 
 from app.widgets.attention_patterns import Params, closed_forms, compute, runs
 
@@ -86,3 +87,14 @@ def test_bad_input_is_a_readable_422(client, query, words):
 def test_fragment_draws_four_grids(client):
     html = client.get("/widgets/attention-patterns?n=8&window=3&dilation=2").text
     assert html.count('class="ap-grid"') == 4 and "21 pairs" in html and "18 pairs" in html
+
+
+@pytest.mark.browser
+def test_browser_length_slider_recounts(page):
+    page.goto("/playground/attention-patterns")
+    sliding = page.get_by_test_id("ap-sliding")
+    expect(sliding).to_contain_text("45 pairs", timeout=10_000)
+    page.locator("#ap-n").fill("32")
+    page.locator("#ap-n").dispatch_event("change")
+    expect(sliding).to_contain_text("93 pairs", timeout=10_000)
+    expect(page.get_by_test_id("ap-full")).to_contain_text("528 pairs")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from playwright.sync_api import expect
 
 from app.widgets.moe_router import Params, compute, moe_size
 
@@ -114,3 +115,14 @@ def test_fragment(client):
     assert html.count('class="moe-on"') == 2 and "0.731" in html and "0.269" in html
     assert 'data-testid="moe-total">46.70B' in html and 'data-testid="moe-active">12.88B' in html
     assert "random numbers from seed 0" in client.get("/widgets/moe-router").text
+
+
+@pytest.mark.browser
+def test_browser_bias_concentrates_load(page):
+    page.goto("/playground/moe-router")
+    loss = page.get_by_test_id("moe-loss")
+    expect(loss).to_contain_text("1.0509", timeout=10_000)
+    page.locator("#moe-bias").fill("6")
+    page.locator("#moe-bias").dispatch_event("change")
+    expect(loss).not_to_contain_text("1.0509", timeout=10_000)
+    expect(page.get_by_test_id("moe-active")).to_have_text("12.88B")

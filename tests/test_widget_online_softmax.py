@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from playwright.sync_api import expect
 
 from app.widgets.online_softmax import Params, compute, online_softmax, traffic
 
@@ -105,3 +106,14 @@ def test_fragment_shows_steps_and_traffic(client):
     assert "36.8806" in html and "0.1353" in html and "— (first tile)" in html
     assert 'data-testid="os-ratio">7.3×' in html and "32.00 MiB" in html
     assert client.get("/api/widgets/online-softmax?values=").json()["output_online"] is None
+
+
+@pytest.mark.browser
+def test_browser_tile_slider(page):
+    page.goto("/playground/online-softmax")
+    rows = page.locator("[data-testid=os-steps] tbody tr")
+    expect(rows).to_have_count(2, timeout=10_000)
+    page.locator("#os-tile").fill("1")
+    page.locator("#os-tile").dispatch_event("change")
+    expect(rows).to_have_count(4, timeout=10_000)
+    expect(page.get_by_test_id("os-diff")).to_contain_text("36.8806")

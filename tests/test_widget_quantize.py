@@ -7,6 +7,7 @@ from gguf import GGUFReader
 from gguf.quants import dequantize
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from playwright.sync_api import expect
 
 from app.engine.gguf_loader import read_q4_1_block
 from app.engine.smollm2 import gguf_path
@@ -135,3 +136,17 @@ def test_fragments(client):
     real = client.get("/widgets/quantize?source=real").text
     assert "blk.0.attn_q.weight" in real and "d = 0.1268310546875" in real
     assert "5 7 5 0 15 5 6 11" in real
+
+
+@pytest.mark.browser
+def test_browser_outlier_and_real_block(page):
+    page.goto("/playground/quantize")
+    errors = page.get_by_test_id("qz-errors")
+    expect(errors).to_contain_text("0 nonzero values", timeout=10_000)
+    page.locator("#qz-bits").fill("4")
+    page.locator("#qz-bits").dispatch_event("change")
+    page.select_option("#qz-outlier", "true")
+    expect(errors).to_contain_text("7 nonzero values", timeout=10_000)
+    page.locator("input[name=source][value=real]").check()
+    expect(page.get_by_test_id("qz-block")).to_contain_text("blk.0.attn_q.weight",
+                                                             timeout=60_000)

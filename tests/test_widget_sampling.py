@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from playwright.sync_api import expect
 
 from app.widgets.sampling import Params, compute
 
@@ -152,3 +153,16 @@ def test_fragment_marks_cut_rows_and_the_draw(client):
     html = client.get("/widgets/sampling?top_p=0.9&seed=0").text
     assert html.count('class="is-dropped"') == 2 and "is-sampled" in html
     assert "<strong>floor</strong>" in html and "top-p keeps <strong" in html
+
+
+@pytest.mark.browser
+def test_browser_sliders_and_real_model(page):
+    page.goto("/playground/sampling")
+    nucleus = page.get_by_test_id("sampling-nucleus")
+    expect(nucleus).to_have_text("6", timeout=10_000)
+    page.locator("#sampling-top-p").fill("0.9")
+    page.locator("#sampling-top-p").dispatch_event("change")
+    expect(nucleus).to_have_text("4", timeout=10_000)
+    page.locator("input[name=source][value=model]").check()
+    expect(page.locator("#w-sampling-result th[scope=row]").first).to_have_text(
+        "␣Paris", timeout=60_000)  # the first request loads SmolLM2

@@ -4,6 +4,7 @@ optimum, and an independent check of the expectation by summing the distribution
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from playwright.sync_api import expect
 
 from app.widgets.speculative import Params, compute, expected_tokens, speedup
 
@@ -70,3 +71,13 @@ def test_fragment(client):
     html = client.get("/widgets/speculative?alpha=0.8&gamma=4&cost=0.05").text
     assert 'data-testid="sd-tokens">3.3616' in html and 'data-testid="sd-speedup">2.8013' in html
     assert html.count("<polyline") == 2
+
+
+@pytest.mark.browser
+def test_browser_gamma_slider(page):
+    page.goto("/playground/speculative")
+    tokens = page.get_by_test_id("sd-tokens")
+    expect(tokens).to_have_text("3.3616", timeout=10_000)
+    page.locator("#sd-gamma").fill("8")
+    page.locator("#sd-gamma").dispatch_event("change")
+    expect(tokens).to_have_text("4.3289", timeout=10_000)

@@ -36,9 +36,9 @@ OPERATORS = {
     "otimes": "tensor", "oplus": "plus", "land": "and", "lor": "or", "neg": "not",
     "quad": ",", "qquad": ",",
 }
-SYMBOLS = {"infty": "infinity", "partial": "partial",
+SYMBOLS = {"infty": "infinity",
            "top": "transpose", "prime": "prime", "ell": "l", "emptyset": "the empty set"}
-FUNCTIONS = {"nabla": "the gradient of", "exp": "the exponential of", "log": "the log of",
+FUNCTIONS = {"nabla": "the gradient of", "partial": "partial", "normof": "the norm of", "exp": "the exponential of", "log": "the log of",
              "ln": "the natural log of", "sin": "the sine of", "cos": "the cosine of",
              "tanh": "tanh of", "det": "the determinant of"}
 BIG_OPERATORS = {"sum": "the sum", "prod": "the product", "max": "the max", "min": "the min",
@@ -256,6 +256,12 @@ def join(atoms: list[Atom], products: bool = True) -> str:
     return re.sub(r"\s+([,])", r"\1", re.sub(r"\s+", " ", text)).strip()
 
 
+THOUSANDS = re.compile(r"(\d)\{,\}(?=\d{3})")  # 2{,}362{,}368 is one number
+NORM = re.compile(r"\\lVert\s*(.+?)\s*\\rVert|\\\|\s*(.+?)\s*\\\|")
+
+
 def speak_latex(latex: str) -> str:
     """The spoken form of one formula (inline or display); never empty for real maths."""
+    latex = THOUSANDS.sub(r"\1", latex)
+    latex = NORM.sub(lambda m: r"\normof{" + (m.group(1) or m.group(2)) + "}", latex)
     return join(_Parser(latex).sequence())

@@ -146,7 +146,7 @@ def compute(params: Params) -> Result:
     else:
         rng = np.random.default_rng(params.seed)
         shape = (params.tokens, params.experts)
-        logits = np.round(rng.normal(0.0, params.spread, size=shape), 2)
+        logits = np.round(rng.normal(0.0, params.spread, size=shape), 2) + 0.0  # no −0.00
         if params.bias_expert:
             if params.bias_expert > params.experts:
                 raise WidgetInputError(f"bias_expert: choose 0–{params.experts} (there are "
