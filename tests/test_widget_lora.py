@@ -89,8 +89,8 @@ def test_in_the_browser_adding_the_mlp(page):
     page.goto("/playground/lora")
     total = page.get_by_test_id("lora-total")
     expect(total).to_have_text("4,194,304", timeout=10_000)
-    for name in ("gate", "up", "down"):
-        page.locator(f"#lora-m-{name}").check()
-    expect(total).to_have_text(f"{32 * 8 * (2 * 8192 + 3 * 15_104):,}", timeout=10_000)
+    for i, name in enumerate(("gate", "up", "down"), start=1):
+        page.locator(f"#lora-m-{name}").check()  # each adds 32·8·(4096 + 11,008) = 3,866,624
+        expect(total).to_have_text(f"{4_194_304 + i * 3_866_624:,}", timeout=10_000)
     page.select_option("#lora-model", "gpt3-175b")
     expect(page.locator("#w-lora-result")).to_contain_text("Not in this model: MLP gate")

@@ -79,12 +79,13 @@ def test_scientific_labels():
     assert scientific(6e-4) == "6.000 × 10⁻⁴"
     assert scientific(9.99996e-5) == "1.000 × 10⁻⁴"
     assert scientific(0.0) == "0" and scientific(0.5) == "5.000 × 10⁻¹"
+    assert scientific(1.5e-8) == "1.500 × 10⁻⁸" and scientific(1.0) == "1.000 × 10⁰"
 
 
 @pytest.mark.parametrize(("query", "words"), [
     ("warmup_steps=100000", "warm-up (100,000 steps) must be shorter than the run (100,000)"),
     ("at_step=100001", "the readout step (100,001) is after the last step (100,000)"),
-    ("peak_lr=0", "greater than 0"),
+    ("peak_lr=0", "greater than or equal to 0.00000001"),
     ("peak_lr=2", "less than or equal to 1"),
     ("min_ratio=1.5", "less than or equal to 1"),
     ("total_steps=0", "greater than or equal to 1"),

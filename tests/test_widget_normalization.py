@@ -108,6 +108,7 @@ def test_json_and_fragment(client):
 @pytest.mark.browser
 def test_in_the_browser_scaling_changes_nothing(page):
     page.goto("/playground/normalization")
+    expect(page.get_by_test_id("norm-input-mean")).to_have_text("1.7000", timeout=10_000)
     page.locator("#norm-x").fill("2,-1,0,3")
     expect(page.get_by_test_id("norm-input-mean")).to_have_text("1.0000", timeout=10_000)
     expect(page.get_by_test_id("norm-layernorm-var")).to_have_text("1.0000")

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TextIO
 
 from app.narration.manifest import (
+    locked_manifest,
     make_entry,
     read_manifest,
     staleness,
     write_atomic,
-    write_manifest,
 )
 from app.narration.script import Script, build_script
 from app.narration.speech import VOICE, VOICE_RATE, SynthesisError, synthesize_cached
@@ -80,20 +80,20 @@ def narrate(lessons: list, audio_dir: Path, force: bool, stream: TextIO,
             cache_dir: Path | None = None) -> int:
     """Build every lesson that needs it; returns how many were built."""
     progress = Progress(stream, len(lessons))
-    manifest = read_manifest(audio_dir)
     built = 0
     for n, lesson in enumerate(lessons, start=1):
         script = build_script(lesson)
         digest = script.digest(VOICE)
-        if not force and staleness(manifest["modules"].get(lesson.id), digest, audio_dir) is None:
+        current = read_manifest(audio_dir)["modules"].get(lesson.id)  # another builder may have
+        if not force and staleness(current, digest, audio_dir) is None:  # built it meanwhile
             progress.say(f"lesson {n}/{len(lessons)} · {lesson.id} · unchanged, skipped")
             continue
         started = time.monotonic()
         entry = build_lesson(script, audio_dir,
                              lambda done, total, n=n, mid=lesson.id:
                              progress.sentence(n, mid, done, total), cache_dir)
-        manifest["modules"][lesson.id] = entry
-        write_manifest(audio_dir, manifest)
+        with locked_manifest(audio_dir) as manifest:
+            manifest["modules"][lesson.id] = entry
         built += 1
         took = max(time.monotonic() - started, 1e-9)
         audio_s = entry["duration_s"]

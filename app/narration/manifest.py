@@ -8,8 +8,11 @@ Shape (the site reads ``modules``; see ``app.content.loader.narration_for``)::
                         "sentences": 172, "kbps": 20}}}
 """
 
+import contextlib
+import fcntl
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from app.content.loader import MANIFEST_FILE, load_manifest
@@ -36,6 +39,18 @@ def write_manifest(audio_dir: Path, manifest: dict) -> None:
     modules = dict(sorted(manifest.get("modules", {}).items()))
     text = json.dumps({"version": MANIFEST_VERSION, "modules": modules}, indent=2) + "\n"
     write_atomic(audio_dir / MANIFEST_FILE, text.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def locked_manifest(audio_dir: Path) -> Iterator[dict]:
+    """Read, let the caller change, and write the manifest under an exclusive file lock,
+    so two builders working on different lessons at once never lose each other's entries."""
+    audio_dir.mkdir(parents=True, exist_ok=True)
+    with open(audio_dir / ".manifest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest = read_manifest(audio_dir)
+        yield manifest
+        write_manifest(audio_dir, manifest)
 
 
 def make_entry(module_id: str, script_hash: str, voice: str, duration_s: float,

@@ -38,7 +38,8 @@ OPERATORS = {
 }
 SYMBOLS = {"infty": "infinity",
            "top": "transpose", "prime": "prime", "ell": "l", "emptyset": "the empty set"}
-FUNCTIONS = {"nabla": "the gradient of", "partial": "partial", "normof": "the norm of", "exp": "the exponential of", "log": "the log of",
+FUNCTIONS = {"nabla": "the gradient of", "partial": "partial", "normof": "the norm of",
+             "exp": "the exponential of", "log": "the log of",
              "ln": "the natural log of", "sin": "the sine of", "cos": "the cosine of",
              "tanh": "tanh of", "det": "the determinant of"}
 BIG_OPERATORS = {"sum": "the sum", "prod": "the product", "max": "the max", "min": "the min",

@@ -26,7 +26,7 @@ SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 class Params(WidgetParams):
     schedule: Literal["cosine", "linear", "constant"] = Field(
         "cosine", description="What follows the linear warm-up")
-    peak_lr: float = Field(6e-4, gt=0, le=1, description="Peak learning rate η_max")
+    peak_lr: float = Field(6e-4, ge=1e-8, le=1, description="Peak learning rate η_max")
     warmup_steps: int = Field(2_000, ge=0, le=MAX_STEPS, description="W, less than total_steps")
     total_steps: int = Field(100_000, ge=1, le=MAX_STEPS, description="S, the last step")
     min_ratio: float = Field(0.1, ge=0, le=1, description="η_min / η_max (cosine and linear)")
@@ -86,11 +86,8 @@ def scientific(x: float) -> str:
     """6e-4 -> '6.000 × 10⁻⁴'; 0 -> '0'."""
     if x == 0:
         return "0"
-    exponent = math.floor(math.log10(abs(x)))
-    mantissa = x / 10**exponent
-    if round(mantissa, 3) >= 10:
-        mantissa, exponent = mantissa / 10, exponent + 1
-    return f"{mantissa:.3f} × 10{str(exponent).translate(SUPERSCRIPTS)}"
+    mantissa, exponent = f"{x:.3e}".split("e")  # Python's own rounding: 9.99996e-5 -> 1.000e-04
+    return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPTS)}"
 
 
 def phase(t: int, warmup: int, total: int) -> str:
