@@ -111,6 +111,7 @@ def test_draws_follow_the_filtered_distribution():
     ("logits=1,2&tokens=a,", "name 2 must be"),
     ("temperature=-1", "greater than or equal to 0"),
     ("temperature=11", "less than or equal to 10"),
+    ("temperature=1e-310", "temperature: use 0 (greedy) or at least 0.01"),
     ("top_k=-1", "greater than or equal to 0"),
     ("top_k=1001", "less than or equal to 1000"),
     ("top_p=0", "greater than 0"),

@@ -74,7 +74,7 @@ def test_fits_compares_the_total_with_the_gpu():
     ("gpus=0", "greater than or equal to 1"),
     ("stage=4", "less than or equal to 3"),
     ("precision=fp8", "Input should be 'fp16', 'bf16' or 'fp32'"),
-    ("params_b=0", "greater than 0"),
+    ("params_b=0", "greater than or equal to 0.000001"),
     ("params_b=1e9", "less than or equal to 10000"),
     ("seq_len=0", "greater than or equal to 1"),
     ("recompute=some", "Input should be 'none', 'selective' or 'full'"),

@@ -76,6 +76,14 @@ async def playground(request: Request, name: str):
     return _page(request, f"/playground/{name}", f"There is no playground called '{name[:30]}'.")
 
 
+@router.get("/favicon.ico")
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico on pages without an icon link (such as /docs)."""
+    icon = request.app.state.settings.static_dir / "img" / "favicon.svg"
+    return Response(icon.read_bytes(), media_type="image/svg+xml",
+                    headers={"cache-control": "public, max-age=86400"})
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs(request: Request, templates: Templates):
     """Swagger UI from vendored files, started by an external script (no inline JS)."""

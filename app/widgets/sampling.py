@@ -26,6 +26,7 @@ from app.widgets.base import (
 MAX_LOGITS = 64
 MAX_TOP_K = 1000
 MAX_LABEL_CHARS = 24
+MIN_TEMPERATURE = 0.01  # below this (but above 0, greedy) logits / T can overflow to inf
 SHOWN = 20  # rows listed for the model's 49,152-token distribution
 # Running totals that should reach p exactly (0.5 + 0.4 vs 0.9) may miss it by an ulp.
 CUMSUM_SLACK = 1e-12
@@ -139,6 +140,8 @@ def draw(f: Filtered, seed: int) -> tuple[float, int]:
 
 
 def compute(params: Params, models=None) -> Result:
+    if 0 < params.temperature < MIN_TEMPERATURE:
+        raise WidgetInputError(f"temperature: use 0 (greedy) or at least {MIN_TEMPERATURE}")
     model, prompt_tokens, ids = None, [], None
     if params.source == "model":
         model = models.smollm2()

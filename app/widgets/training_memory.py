@@ -37,7 +37,7 @@ NOTES = {
 class Params(WidgetParams):
     PRESETS: ClassVar[dict] = PRESETS
 
-    params_b: float = Field(7.5, gt=0, le=10_000, description="Parameters Ψ, in billions")
+    params_b: float = Field(7.5, ge=1e-6, le=10_000, description="Parameters Ψ, in billions")
     gpus: int = Field(64, ge=1, le=100_000, description="Data-parallel GPUs N_d")
     stage: int = Field(0, ge=0, le=3, description="ZeRO stage shown in the breakdown")
     precision: Literal["fp16", "bf16", "fp32"] = Field(
