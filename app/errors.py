@@ -25,7 +25,8 @@ def describe_validation_error(exc: RequestValidationError) -> str:
     """Turn pydantic's error list into one readable sentence per bad field."""
     parts = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body")]
+        loc = [str(p) for p in err.get("loc", ())]
+        loc = loc[1:] if loc and loc[0] in ("query", "path", "body") else loc
         field = ".".join(loc) or "request"
         msg = str(err.get("msg", "is invalid"))
         if msg.startswith("Value error, "):

@@ -46,6 +46,9 @@ def test_smollm2_preset(client):
     # head_dim 576/9 = 64; 2·30·3·64·8192·2 B = 180 MiB.
     assert body["head_dim"] == 64
     assert body["bytes"] == 2 * 30 * 3 * 64 * 8192 * 2 == 180 * 2**20
+    frag = client.get("/widgets/kv-cache?layers=30&d_model=576&heads=9&kv_heads=3"
+                      "&seq_len=8192&dtype=fp16").text
+    assert 'data-testid="kv-gib">180.0 MiB</strong> (0.176 GiB)' in frag
 
 
 @pytest.mark.parametrize("key", list(PRESETS))

@@ -18,8 +18,8 @@ BUSY_RETRY_SECONDS = "2"
 async def run_widget(request: Request, spec: WidgetSpec, params: WidgetParams):
     """Compute a widget's result; model work goes to a thread under a concurrency cap."""
     try:
-        if not spec.uses_model:
-            return spec.run(params)
+        if not spec.wants_model(params):
+            return spec.run(params, request.app.state.models)
         slots: asyncio.Semaphore = request.app.state.model_slots
         if slots.locked():
             raise AppError(503, "The model is busy with other requests; try again in a moment.",

@@ -39,11 +39,17 @@ class WidgetSpec:
     result: type[WidgetResult]
     compute: Callable[..., WidgetResult]  # compute(params) or compute(params, models)
     uses_model: bool = False  # True: runs in a worker thread under the concurrency limit
+    # For widgets that need a model only for some inputs (e.g. typed scores vs a sentence):
+    # returns False when these params can be computed without one, skipping the queue.
+    needs_model: Callable[[WidgetParams], bool] | None = None
     full_width: bool = False  # playground layout hint
 
     @property
     def template(self) -> str:
         return f"widgets/{self.name}.html"
+
+    def wants_model(self, params: WidgetParams) -> bool:
+        return self.uses_model and (self.needs_model is None or self.needs_model(params))
 
     def run(self, params: WidgetParams, models: Any = None) -> WidgetResult:
         if self.uses_model:

@@ -109,4 +109,6 @@ SPEC = WidgetSpec(
     result=Result,
     compute=compute,
     uses_model=True,
+    needs_model=lambda p: p.source == "sentence" or (p.source == "auto"
+                                                      and bool(p.sentence.strip())),
 )

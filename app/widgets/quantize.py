@@ -208,4 +208,5 @@ SPEC = WidgetSpec(
     result=Result,
     compute=compute,
     uses_model=True,
+    needs_model=lambda p: p.source == "real",
 )

@@ -187,4 +187,5 @@ SPEC = WidgetSpec(
     result=Result,
     compute=compute,
     uses_model=True,
+    needs_model=lambda p: p.source == "model",
 )
