@@ -1,7 +1,5 @@
 """The app factory: ``create_app(settings)`` builds everything; nothing at import time."""
 
-import asyncio
-
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -10,6 +8,7 @@ from app.engine import Models
 from app.errors import install_error_handlers
 from app.middleware import LimitRequest, SecurityHeaders, SelectiveGZip
 from app.routes import api, audio, pages, stream, widgets
+from app.routes.gate import ModelGate
 from app.settings import Settings
 from app.web import make_templates
 from app.widgets import registry
@@ -36,7 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.course = course
     app.state.widgets = specs
     app.state.models = Models()
-    app.state.model_slots = asyncio.Semaphore(settings.model_concurrency)
+    app.state.model_gate = ModelGate(settings.model_concurrency, settings.model_queue,
+                                     settings.model_queue_timeout_s)
     app.state.templates = make_templates(settings, {"widgets": specs})
     app.state.pages = pages.prerender(app.state.templates, course, specs)
 

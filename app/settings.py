@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     # Model work (the MiniLM encoder, the SmolLM2 decoder) runs in a thread pool;
     # at most this many requests compute at once per worker, the rest get 503.
     model_concurrency: int = Field(default=2, ge=1, le=64)
+    # Beyond that, up to this many wait (a lesson page loads a few model widgets at
+    # once) for at most model_queue_timeout_s; more than that get 503 immediately.
+    model_queue: int = Field(default=6, ge=0, le=256)
+    model_queue_timeout_s: float = Field(default=20.0, gt=0, le=300)
     # Require fresh narration for every lesson in `python -m app check`.
     require_audio: bool = True
 

@@ -95,21 +95,30 @@ def browser():
         browser.close()
 
 
+# Console lines that accompany an HTTP status a test provokes and asserts on itself:
+# Chromium's "Failed to load resource: …status of 404" for a 404 page or a 422 on bad
+# input, and htmx's own log of that response. A cancelled request (hx-sync="this:replace":
+# a newer slider value replaced an older one) is the feature working, not a fault.
+EXPECTED_CONSOLE = ("Failed to load resource: the server responded with a status of",
+                    "htmx:sendAbort", "htmx:afterRequest", "htmx:responseError")
+
+
 def expected_console_error(text: str) -> bool:
-    """htmx logs a request it cancels on purpose (hx-sync="this:replace": a newer slider
-    value replaced an older one) as an error; that is the feature working, not a fault."""
-    return "htmx:sendAbort" in text
+    return text.startswith(EXPECTED_CONSOLE)
 
 
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser context (empty localStorage) per test; JS errors fail the test."""
+    """A fresh browser context (empty localStorage) per test. JavaScript errors and any
+    failing static or audio asset fail the test."""
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text)
             if msg.type == "error" and not expected_console_error(msg.text) else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+            if r.status >= 400 and ("/static/" in r.url or "/audio/" in r.url) else None)
     yield page
     context.close()
     assert not errors, f"browser errors: {errors}"

@@ -195,7 +195,7 @@ def test_scrolls_to_the_spoken_part_only_when_opted_in(lesson):
 
 
 def test_player_has_no_serious_axe_violations(browser, narrated_server):
-    """axe-core on the player, transcript and read-along body, light and dark (with player.css)."""
+    """axe-core on the player, transcript and read-along body, light and dark."""
     axe = next((ROOT / "tests" / "assets").glob("axe-*.min.js")).read_text()
     context = browser.new_context(base_url=narrated_server, bypass_csp=True)  # axe is injected
     page = context.new_page()
@@ -203,7 +203,6 @@ def test_player_has_no_serious_axe_violations(browser, narrated_server):
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         page.goto("/modules/12")
-        page.add_style_tag(path=str(ROOT / "static" / "css" / "parts" / "player.css"))
         page.wait_for_selector(".play-here")
         page.click(".player-options summary")
         page.click("#player-transcript summary")

@@ -6,6 +6,8 @@ import re
 import numpy as np
 import pytest
 
+from app.routes.gate import ModelGate
+
 LONG_PROMPT = "1" * 70  # every digit is its own token: 70 tokens, over the 64 cap
 
 
@@ -184,12 +186,13 @@ def test_live_fragment_connects_with_same_params(client):
 
 
 def test_stream_busy_is_503_with_retry_after(app, client):
-    slots = app.state.model_slots
-    app.state.model_slots = asyncio.Semaphore(0)  # every slot taken
+    gate = app.state.model_gate
+    app.state.model_gate = ModelGate(slots=1, queue=0, timeout_s=1)
+    asyncio.run(app.state.model_gate.acquire())  # the only slot taken, no queue
     try:
         response = client.get("/api/stream/generate", params={"prompt": "Hi"})
     finally:
-        app.state.model_slots = slots
+        app.state.model_gate = gate
     assert response.status_code == 503 and response.headers["retry-after"]
     assert "busy" in response.json()["error"]
 

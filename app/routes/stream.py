@@ -6,7 +6,6 @@ event per token (an HTML snippet), then one ``done`` event with the run's summar
 Generation runs in a worker thread under the app's model concurrency cap.
 """
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -14,11 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from jinja2_fragments import render_block
+from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from app.errors import AppError
 from app.routes.deps import Templates
-from app.routes.widgets import BUSY_RETRY_SECONDS
 from app.widgets import generate
 from app.widgets.base import WidgetInputError
 
@@ -53,16 +52,24 @@ async def generate_live(request: Request, params: Annotated[generate.Params, Que
 @router.get("/api/stream/generate")
 async def generate_stream(request: Request, params: Annotated[generate.Params, Query()]):
     """``text/event-stream`` of ``token`` events then ``done``; 503 when the model is busy."""
-    slots: asyncio.Semaphore = request.app.state.model_slots
-    if slots.locked():
-        raise AppError(503, "The model is busy with other requests; try again in a moment.",
-                       {"Retry-After": BUSY_RETRY_SECONDS})
     await _check(request, params)
+    gate = request.app.state.model_gate
+    await gate.acquire()  # 503 when busy
+    released = False
+
+    def release() -> None:
+        """Give the slot back exactly once: when the stream ends, or after the response
+        if the stream never started (the client left first)."""
+        nonlocal released
+        if not released:
+            released = True
+            gate.release()
+
     env = request.app.state.templates.env
     models = request.app.state.models
 
     async def events() -> AsyncIterator[str]:
-        async with slots:  # released however the stream ends, client gone included
+        try:  # the slot is released however the stream ends, client gone included
             try:
                 async for kind, item in iterate_in_threadpool(generate.run_events(params, models)):
                     if await request.is_disconnected():
@@ -72,6 +79,9 @@ async def generate_stream(request: Request, params: Annotated[generate.Params, Q
             except Exception:  # never leave the page waiting: say so, then close the stream
                 log.exception("generation stream failed")
                 yield sse("done", render_block(env, TEMPLATE, "stream_failed", params=params))
+        finally:
+            release()
 
     return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+                             background=BackgroundTask(release))

@@ -1,7 +1,6 @@
 """Each widget twice from the same code: JSON at ``/api/widgets/{name}``, an htmx
 fragment at ``/widgets/{name}``. Routes parse and delegate; they do no arithmetic."""
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,19 +11,13 @@ from app.errors import AppError
 from app.routes.api import ErrorOut
 from app.widgets.base import WidgetInputError, WidgetParams, WidgetSpec
 
-BUSY_RETRY_SECONDS = "2"
-
 
 async def run_widget(request: Request, spec: WidgetSpec, params: WidgetParams):
     """Compute a widget's result; model work goes to a thread under a concurrency cap."""
     try:
         if not spec.wants_model(params):
             return spec.run(params, request.app.state.models)
-        slots: asyncio.Semaphore = request.app.state.model_slots
-        if slots.locked():
-            raise AppError(503, "The model is busy with other requests; try again in a moment.",
-                           {"Retry-After": BUSY_RETRY_SECONDS})
-        async with slots:
+        async with request.app.state.model_gate:
             return await run_in_threadpool(spec.run, params, request.app.state.models)
     except WidgetInputError as exc:
         raise AppError(422, str(exc)) from None
