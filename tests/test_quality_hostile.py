@@ -60,3 +60,11 @@ def test_server_still_healthy_after_abuse(client):
     for _ in range(3):
         client.get("/api/widgets/softmax?logits=" + "1e308," * 60 + "1")
     assert client.get("/healthz").json()["status"] == "ok"
+
+
+@pytest.mark.parametrize("widget", ["next-token", "logit-lens", "lm-attention", "generate"])
+def test_prompt_of_characters_outside_the_vocabulary_is_a_422(client, widget):
+    # Found by the fuzzer: control bytes encode to no token at all.
+    response = client.get(f"/api/widgets/{widget}", params={"prompt": "\x04\x06\x13"})
+    assert response.status_code == 422
+    assert "vocabulary has none of these characters" in response.json()["error"]

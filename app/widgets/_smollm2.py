@@ -42,6 +42,9 @@ def prompt_ids(model, prompt: str, limit: int = MAX_PROMPT_TOKENS) -> list[int]:
     if not prompt.strip():
         raise WidgetInputError("prompt: type at least one word")
     ids = model.encode(prompt)
+    if not ids:  # only characters the vocabulary has no byte for (e.g. control characters)
+        raise WidgetInputError("prompt: the model's vocabulary has none of these characters; "
+                               "type some words")
     if len(ids) > limit:
         raise WidgetInputError(
             f"prompt: {len(ids)} tokens is too long; the limit is {limit} model tokens "
