@@ -18,8 +18,9 @@ TOKENS_PER_PARAM = 20
 
 class Params(WidgetParams):
     log10_flops: float = Field(23.77, ge=15, le=28, description="log10 of the compute budget C")
-    params_b: float = Field(70, gt=0, le=10_000, description="Your model size N, in billions")
-    tokens_b: float = Field(1400, gt=0, le=1_000_000, description="Your data D, in billions")
+    # Lower bounds of 1,000 parameters and 1,000 tokens keep every ratio finite.
+    params_b: float = Field(70, ge=1e-6, le=10_000, description="Your model size N, in billions")
+    tokens_b: float = Field(1400, ge=1e-6, le=1_000_000, description="Your data D, in billions")
 
 
 class Allocation(WidgetResult):
