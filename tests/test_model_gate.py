@@ -1,11 +1,19 @@
 """The model gate: N compute at once, a short bounded queue waits, the rest get 503."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from app.errors import AppError
 from app.routes.gate import ModelGate
+
+
+def run(coro):
+    """asyncio.run in a thread of its own: Playwright's sync API (used by the browser
+    tests in the same session) keeps an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def test_requests_beyond_slots_wait_in_the_queue_then_run():
@@ -20,7 +28,7 @@ def test_requests_beyond_slots_wait_in_the_queue_then_run():
         await asyncio.gather(job("a"), job("b"), job("c"))
         return order
 
-    assert asyncio.run(scenario()) == ["a", "b", "c"]
+    assert run(scenario()) == ["a", "b", "c"]
 
 
 def test_a_full_queue_answers_503_with_retry_after_at_once():
@@ -36,7 +44,7 @@ def test_a_full_queue_answers_503_with_retry_after_at_once():
         gate.release()
         return info.value
 
-    error = asyncio.run(scenario())
+    error = run(scenario())
     assert error.status == 503 and error.headers["Retry-After"]
 
 
@@ -48,4 +56,4 @@ def test_waiting_longer_than_the_timeout_is_503():
             await gate.acquire()
         return info.value
 
-    assert asyncio.run(scenario()).status == 503
+    assert run(scenario()).status == 503

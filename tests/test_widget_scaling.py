@@ -29,7 +29,8 @@ def test_fit_optimum_is_the_true_minimum_on_the_budget():
 
 
 @pytest.mark.parametrize(("query", "words"), [
-    ("log10_flops=40", "less than or equal to 28"), ("params_b=0", "greater than or equal to 0.000001"),
+    ("log10_flops=40", "less than or equal to 28"),
+    ("params_b=0", "greater than or equal to 0.000001"),
     ("params_b=2.2e-313", "greater than or equal to 0.000001"),
     ("tokens_b=abc", "valid number"),
 ])

@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -188,7 +189,8 @@ def test_live_fragment_connects_with_same_params(client):
 def test_stream_busy_is_503_with_retry_after(app, client):
     gate = app.state.model_gate
     app.state.model_gate = ModelGate(slots=1, queue=0, timeout_s=1)
-    asyncio.run(app.state.model_gate.acquire())  # the only slot taken, no queue
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds the main thread's loop
+        pool.submit(asyncio.run, app.state.model_gate.acquire()).result()  # the only slot
     try:
         response = client.get("/api/stream/generate", params={"prompt": "Hi"})
     finally:
@@ -255,3 +257,10 @@ def test_induction_422(client, params):
 def test_playground_pages_render(client, name):
     response = client.get(f"/playground/{name}")
     assert response.status_code == 200 and f'id="w-{name}"' in response.text
+
+
+def test_tiny_positive_temperature_is_refused_not_nan(client):
+    # Found by the fuzzer: 1e-300 made logits / T overflow to inf and the softmax NaN.
+    response = client.get("/api/widgets/generate", params={"prompt": "Hi", "temperature": 1e-300})
+    assert response.status_code == 422
+    assert "use 0 (greedy) or at least 0.01" in response.json()["error"]

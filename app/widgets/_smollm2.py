@@ -37,6 +37,16 @@ def head_field(default: int) -> object:
     return Field(default, ge=1, description="Query head, numbered from 1 (SmolLM2-135M has 9)")
 
 
+MIN_TEMPERATURE = 0.01  # below this (but above 0, greedy) logits / T can overflow to inf
+
+
+def check_temperature(value: float) -> float:
+    """0 means greedy; otherwise at least MIN_TEMPERATURE, so logits / T stays finite."""
+    if 0 < value < MIN_TEMPERATURE:
+        raise ValueError(f"use 0 (greedy) or at least {MIN_TEMPERATURE}")
+    return value
+
+
 def prompt_ids(model, prompt: str, limit: int = MAX_PROMPT_TOKENS) -> list[int]:
     """Tokenize ``prompt``, refusing an empty prompt or one longer than ``limit`` tokens."""
     if not prompt.strip():

@@ -9,11 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from app.widgets._smollm2 import (
     MAX_PROMPT_TOKENS,
     TokenOut,
+    check_temperature,
     probabilities,
     prompt_field,
     prompt_ids,
@@ -38,6 +39,8 @@ class Params(WidgetParams):
     top_p: float = Field(0.95, gt=0, le=1, description="Nucleus: the smallest set of tokens "
                                                        "whose probabilities reach p (0 < p ≤ 1)")
     seed: int = Field(7, ge=0, le=2**32 - 1, description="Random seed: same seed, same text")
+
+    _temperature = field_validator("temperature")(check_temperature)
     kv_cache: bool = Field(True, description="Reuse past keys/values (false: recompute the "
                                              "whole prefix at every step)")
 

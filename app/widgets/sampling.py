@@ -13,7 +13,13 @@ import numpy as np
 from pydantic import Field
 
 from app.engine.smollm2 import MODEL_NAME
-from app.widgets._smollm2 import TokenOut, prompt_field, prompt_ids, token_list
+from app.widgets._smollm2 import (
+    MIN_TEMPERATURE,
+    TokenOut,
+    prompt_field,
+    prompt_ids,
+    token_list,
+)
 from app.widgets.base import (
     WidgetInputError,
     WidgetParams,
@@ -26,7 +32,6 @@ from app.widgets.base import (
 MAX_LOGITS = 64
 MAX_TOP_K = 1000
 MAX_LABEL_CHARS = 24
-MIN_TEMPERATURE = 0.01  # below this (but above 0, greedy) logits / T can overflow to inf
 SHOWN = 20  # rows listed for the model's 49,152-token distribution
 # Running totals that should reach p exactly (0.5 + 0.4 vs 0.9) may miss it by an ulp.
 CUMSUM_SLACK = 1e-12
