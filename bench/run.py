@@ -14,11 +14,14 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
+
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
 from bench.loadgen import run_load  # noqa: E402
 from bench.server import rss_mib, running_server  # noqa: E402
+from bench.static_baseline import serve_static_copy  # noqa: E402
 
 PAGE_PATHS = ["/", "/modules/12"]
 # Widget endpoints with their budgets (p99 server time, ms) from the issues.
@@ -31,6 +34,7 @@ WIDGETS = [
     ("/api/widgets/attention?sentence=The%20animal%20didn%27t%20cross%20the%20street%20because"
      "%20it%20was%20tired%20and%20the%20road%20was%20wide%20and%20full%20of%20cars%20and%20trucks"
      "%20at%20noon&layer=2&head=5", 30),
+    ("/api/widgets/next-token?prompt=The%20capital%20of%20France%20is&top_k=10", 300),
 ]
 ENGINE_SCRIPTS = ["engine_minilm.py", "engine_smollm2.py"]
 
@@ -43,6 +47,22 @@ def bench_pages(workers: int) -> dict:
             stats = asyncio.run(run_load(port, [path], concurrency=50, seconds=10))
             results[path] = stats.summary()
             print(f"  {results[path]}", flush=True)
+        html = httpx.get(f"http://127.0.0.1:{port}/modules/12").content
+    print("[pages 3/3] the same page as a static file from nginx: 50 clients for 10 s",
+          flush=True)
+    static = serve_static_copy(html)
+    if static is None:
+        print("  nginx is not installed (apt-get install nginx): skipped", flush=True)
+        return results
+    proc, port, _tmp = static
+    try:
+        stats = asyncio.run(run_load(port, ["/modules/12/"], concurrency=50, seconds=10))
+    finally:
+        proc.terminate()
+    results["nginx_static_/modules/12"] = stats.summary()
+    ratio = results["/modules/12"]["rps"] / max(stats.summary()["rps"], 1e-9)
+    results["app_to_static_ratio"] = round(ratio, 3)
+    print(f"  {stats.summary()}\n  the app serves {ratio:.0%} of nginx's requests/s", flush=True)
     return results
 
 
@@ -58,6 +78,10 @@ def bench_widgets() -> dict:
             results[name] = summary
             print(f"  server p50 {summary['server_p50_ms']} ms, p99 {summary['server_p99_ms']} ms"
                   f" (budget {budget} ms), status {dict(stats.statuses)}", flush=True)
+        # Both models are loaded now (attention: MiniLM, next-token: SmolLM2).
+        results["rss_mib_with_both_models"] = rss_mib(_pids)
+        print(f"  resident memory with both models loaded (MiB): "
+              f"{results['rss_mib_with_both_models']}", flush=True)
     return results
 
 
