@@ -109,3 +109,13 @@ def test_every_real_lesson_matches_its_syllabus_entry(course):
         entry = course.get(lesson.id)
         assert lesson.meta.title == entry.module.title
         assert lesson.meta.part == entry.part.number
+
+
+def test_table_with_empty_corner_gets_row_headers(tmp_path):
+    folder = lesson_folder(tmp_path)
+    body = ("| | a | b |\n|---|---|---|\n| x | 1 | 2 |\n| y | 3 | 4 |\n\n"
+            "| k | v |\n|---|---|\n| 1 | 2 |\n")
+    write_lesson(folder, "03-vectors.md", VALID, body)
+    html = load(folder, tmp_path).get("03").lesson.html
+    assert '<th scope="row">x</th>' in html and '<th scope="row">y</th>' in html
+    assert "<td>1</td>" in html and html.count('scope="row"') == 2  # second table unchanged

@@ -90,9 +90,33 @@ def iter_blocks(tokens: list[Token]) -> Iterator[Block]:
                         depth_list > 0)
 
 
+def mark_row_headers(tokens: list[Token]) -> None:
+    """A table whose top-left header cell is empty has row labels in its first column:
+    render those cells as ``<th scope="row">`` so each data cell has a row and a column
+    header (screen readers announce both; axe's td-has-header rule)."""
+    i = 0
+    while i < len(tokens):
+        if tokens[i].type != "table_open":
+            i += 1
+            continue
+        end = next(j for j in range(i, len(tokens)) if tokens[j].type == "table_close")
+        first_th = next(j for j in range(i, end) if tokens[j].type == "th_open")
+        if not tokens[first_th + 1].content.strip():
+            body = next((j for j in range(i, end) if tokens[j].type == "tbody_open"), end)
+            for j in range(body, end):
+                if tokens[j].type == "tr_open" and tokens[j + 1].type == "td_open":
+                    cell = tokens[j + 1]
+                    close = next(k for k in range(j + 1, end) if tokens[k].type == "td_close")
+                    cell.type, cell.tag = "th_open", "th"
+                    cell.attrSet("scope", "row")
+                    tokens[close].type, tokens[close].tag = "th_close", "th"
+        i = end + 1
+
+
 def render_body(md: MarkdownIt, text: str) -> tuple[str, list[Token]]:
     """Render a lesson body; returns the HTML and the token stream it came from."""
     tokens = md.parse(text)
+    mark_row_headers(tokens)
     position = {id(tok): i for i, tok in enumerate(tokens)}
     for block in iter_blocks(tokens):
         target = block.opener
