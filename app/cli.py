@@ -1,6 +1,7 @@
 """``python -m app check``: print ``file: field: problem`` lines, exit 1 if any."""
 
 import sys
+from pathlib import Path
 
 from app.content.loader import load_course
 from app.content.problems import LessonError
@@ -20,11 +21,17 @@ def collect_problems(settings: Settings, require_audio: bool) -> list:
     return audio_problems(index, settings.audio_dir)
 
 
+def relative(line: str) -> str:
+    """Show a path under the current folder as a relative one (lessons/12-….md)."""
+    prefix = f"{Path.cwd()}/"
+    return line.removeprefix(prefix)
+
+
 def run_check(require_audio: bool = True) -> int:
     settings = Settings()
     problems = collect_problems(settings, require_audio and settings.require_audio)
     for problem in problems:
-        print(problem, file=sys.stderr)
+        print(relative(str(problem)), file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) found.", file=sys.stderr)
         return 1
