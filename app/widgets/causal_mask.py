@@ -33,7 +33,7 @@ class Params(WidgetParams):
     head: int = head_field(1)
     causal: bool = Field(True, description="true: token i may attend only to tokens j ≤ i")
     wrong_axis: bool = Field(False, description=(
-        "Pitfall demo: normalise each column instead of each row (softmax over queries)"))
+        "Pitfall demo: normalize each column instead of each row (softmax over queries)"))
 
 
 class Result(WidgetResult):

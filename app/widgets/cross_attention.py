@@ -10,7 +10,7 @@ from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec, rounded, so
 
 SOURCE = ["the", "black", "cat", "sleeps"]
 TARGET = ["le", "chat", "noir", "dort"]
-# 4 hand-chosen features: [article, colour, animal, sleeping]. Not learned by any model.
+# 4 hand-chosen features: [article, color, animal, sleeping]. Not learned by any model.
 SOURCE_EMB = np.array([
     [2.0, 0.1, 0.2, 0.0],  # the
     [0.1, 2.0, 0.3, 0.0],  # black
@@ -23,7 +23,7 @@ TARGET_EMB = np.array([
     [0.0, 2.0, 0.4, 0.0],  # noir
     [0.1, 0.0, 0.2, 2.0],  # dort
 ])
-FEATURES = ["article", "colour", "animal", "sleeping"]
+FEATURES = ["article", "color", "animal", "sleeping"]
 
 
 class Params(WidgetParams):

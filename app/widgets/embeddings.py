@@ -72,8 +72,8 @@ DIGITS = 6
 
 class Params(WidgetParams):
     word: str = Field("king", min_length=1, max_length=MAX_WORD_CHARS, description=(
-        "A word the model stores as one WordPiece; its nearest neighbours are listed"))
-    k: int = Field(8, ge=1, le=MAX_NEIGHBOURS, description="How many neighbours (1–20)")
+        "A word the model stores as one WordPiece; its nearest neighbors are listed"))
+    k: int = Field(8, ge=1, le=MAX_NEIGHBOURS, description="How many neighbors (1–20)")
     shared_word: str = Field("mole", min_length=1, max_length=MAX_WORD_CHARS, description=(
         "A word that appears, as one token, in every sentence below"))
     sentence_1: str = sentence_field("The mole dug a tunnel under the garden.")
