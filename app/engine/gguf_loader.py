@@ -6,6 +6,7 @@ so ``y = x @ W.T`` where ``W`` is the array read here (the same orientation as P
 ``nn.Linear.weight``). Q4_1 and Q8_0 blocks are dequantized by ``gguf.quants.dequantize``.
 """
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,6 +116,18 @@ def read_gguf(path: Path) -> GGUFContents:
     )
 
 
+@functools.lru_cache(maxsize=2)
+def gguf_tensors(path: Path) -> dict:
+    """Name → memory-mapped GGUF tensor; the file is parsed once per process (about 3 s),
+    after which reading one block costs milliseconds."""
+    return {t.name: t for t in GGUFReader(path).tensors}
+
+
+def q4_1_block_count(tensor) -> int:
+    """How many 32-weight blocks a Q4_1 tensor stores (rows × blocks per row)."""
+    return int(tensor.shape[0]) // Q4_1_BLOCK * int(np.prod(tensor.shape[1:]))
+
+
 def read_q4_1_block(path: Path, tensor_name: str, block_index: int) -> dict:
     """One raw Q4_1 block of ``tensor_name``: its 32 4-bit codes, scale ``d`` and minimum ``m``.
 
@@ -122,16 +135,13 @@ def read_q4_1_block(path: Path, tensor_name: str, block_index: int) -> dict:
     Returns ``{"tensor", "block_index", "row", "first_column", "d", "m", "codes", "values"}``
     where ``values[i] = d · codes[i] + m`` (float32, as llama.cpp computes them).
     """
-    reader = GGUFReader(path)
-    match = [t for t in reader.tensors if t.name == tensor_name]
-    if not match:
+    tensor = gguf_tensors(path).get(tensor_name)
+    if tensor is None:
         raise KeyError(f"no tensor named {tensor_name!r} in {path.name}")
-    tensor = match[0]
     if tensor.tensor_type != GGMLQuantizationType.Q4_1:
         raise ValueError(f"{tensor_name} is {tensor.tensor_type.name}, not Q4_1")
-    n_in = int(tensor.shape[0])
-    blocks_per_row = n_in // Q4_1_BLOCK
-    n_blocks = blocks_per_row * int(np.prod(tensor.shape[1:]))
+    blocks_per_row = int(tensor.shape[0]) // Q4_1_BLOCK
+    n_blocks = q4_1_block_count(tensor)
     if not 0 <= block_index < n_blocks:
         raise IndexError(f"block_index must be in 0..{n_blocks - 1} for {tensor_name}")
     row, col_block = divmod(block_index, blocks_per_row)

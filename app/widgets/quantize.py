@@ -9,13 +9,13 @@ The numbers are either a typed vector (default: the lesson's constructed example
 weights of one real Q4_1 block of SmolLM2-135M, read with its stored d, m and codes.
 """
 
-import functools
 from typing import Literal
 
 import numpy as np
-from gguf import GGMLQuantizationType, GGUFReader
+from gguf import GGMLQuantizationType
 from pydantic import Field
 
+from app.engine.gguf_loader import gguf_tensors, q4_1_block_count, read_q4_1_block
 from app.engine.smollm2 import gguf_path
 from app.widgets.base import (
     WidgetInputError,
@@ -28,7 +28,6 @@ from app.widgets.base import (
 MAX_VALUES = 64
 ALL_BITS = range(2, 9)
 SCALE_BITS = 16  # each group's scale (and minimum, for min–max) is stored as fp16
-Q4_1_BLOCK, Q4_1_BYTES = 32, 20  # 32 weights in 20 bytes: fp16 d, fp16 m, 16 bytes of nibbles
 TENSORS = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
 
 
@@ -123,33 +122,21 @@ def quantize(x: np.ndarray, bits: int, scheme: str, group: int
     return codes, recon, groups
 
 
-@functools.lru_cache(maxsize=1)
-def _q4_1_tensors() -> dict:
-    """Name → GGUF tensor (memory-mapped) for every Q4_1 matrix; parsed once (~3 s)."""
-    reader = GGUFReader(gguf_path())
-    return {t.name: t for t in reader.tensors if t.tensor_type == GGMLQuantizationType.Q4_1}
-
-
 def read_block(tensor: str, layer: int, index: int) -> Block:
-    """One stored Q4_1 block: fp16 d and m, then byte j = code j (low nibble) and code j + 16
-    (high nibble). ``index`` counts blocks row by row, ``n_in / 32`` blocks per row."""
+    """One stored Q4_1 block of layer ``layer``'s ``tensor``, decoded by the engine's reader.
+    ``index`` counts blocks row by row, ``n_in / 32`` blocks per row."""
     name = f"blk.{layer - 1}.{tensor}.weight"
-    t = _q4_1_tensors().get(name)
-    if t is None:
+    t = gguf_tensors(gguf_path()).get(name)
+    if t is None or t.tensor_type != GGMLQuantizationType.Q4_1:
         raise WidgetInputError(f"layer: no Q4_1 tensor {name} in the model")
-    per_row = int(t.shape[0]) // Q4_1_BLOCK
-    n_blocks = per_row * int(np.prod(t.shape[1:]))
+    n_blocks = q4_1_block_count(t)
     if not 0 <= index < n_blocks:
         raise WidgetInputError(f"block: choose 0–{n_blocks - 1} ({name} has {n_blocks:,} "
                                "blocks of 32 weights)")
-    row, col = divmod(index, per_row)
-    raw = np.asarray(t.data[row, col * Q4_1_BYTES:(col + 1) * Q4_1_BYTES], dtype=np.uint8)
-    d, m = raw[:4].view(np.float16).astype(np.float32)
-    codes = np.concatenate([raw[4:] & 0x0F, raw[4:] >> 4]).astype(np.int64)
-    values = d * codes.astype(np.float32) + m
-    return Block(gguf_name=name, layer=layer, block_index=index, n_blocks=n_blocks, row=row,
-                 first_column=col * Q4_1_BLOCK, d=float(d), m=float(m), codes=codes.tolist(),
-                 values=[float(v) for v in values])
+    block = read_q4_1_block(gguf_path(), name, index)
+    return Block(gguf_name=name, layer=layer, block_index=index, n_blocks=n_blocks,
+                 row=block["row"], first_column=block["first_column"], d=block["d"],
+                 m=block["m"], codes=block["codes"], values=block["values"])
 
 
 def errors(x: np.ndarray, recon: np.ndarray) -> tuple[float, float]:
