@@ -5,6 +5,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,40 +20,62 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+START_TIMEOUT_S = 120
+LOG_TAIL_BYTES = 2000
+
+
+@contextlib.contextmanager
+def uvicorn_server(workers: int = 1, env: dict | None = None):
+    """Run ``uvicorn app.main:create_app --factory`` on a free loopback port; yield
+    ``(port, process)`` once ``/healthz`` answers, and always stop it afterwards.
+
+    The one way the tests and the benchmarks start a real server. Its output goes to a
+    temporary file (a pipe nobody reads could fill up and block the server) and its tail
+    is quoted if the server does not come up. ``env`` adds to the environment (e.g.
+    ``COURSE_LESSONS_DIR``); BLAS runs one thread per process, as in production.
+    """
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
+             "127.0.0.1", "--port", str(port), "--workers", str(workers),
+             "--log-level", "warning", "--no-access-log"],
+            cwd=ROOT, env={**os.environ, "OPENBLAS_NUM_THREADS": "1", **(env or {})},
+            stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT_S
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    tail = log.read().decode(errors="replace")[-LOG_TAIL_BYTES:]
+                    raise RuntimeError(f"server did not start:\n{tail}")
+                time.sleep(0.2)
+            yield port, proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 @contextlib.contextmanager
 def running_server(workers: int = 2, warm: tuple[str, ...] = ()):
-    """Yield (port, pids) of a uvicorn server; stop it afterwards. ``warm`` paths are
-    requested a few times per worker first (model loading is not what we measure)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
-         "--no-access-log"],
-        cwd=ROOT, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        started = time.perf_counter()
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.perf_counter() - started > 120:
-                raise RuntimeError("server did not start")
-            time.sleep(0.2)
+    """Yield (port, pids) of a benchmark server. ``warm`` paths are requested a few times
+    per worker first (model loading is not what we measure)."""
+    started = time.perf_counter()
+    with uvicorn_server(workers=workers) as (port, proc):
         print(f"  server ready in {time.perf_counter() - started:.1f} s "
               f"({workers} worker(s), port {port})", flush=True)
         for path in warm:
             for _ in range(workers * 4):
                 httpx.get(f"http://127.0.0.1:{port}{path}", timeout=120)
         yield port, worker_pids(proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def worker_pids(parent: int) -> list[int]:

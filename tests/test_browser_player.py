@@ -4,51 +4,22 @@ A server of its own (uvicorn, on a free port) serves a one-lesson course whose
 narration is built here with real Piper; the shared ``browser`` fixture drives it.
 """
 
-import os
-import subprocess
-import sys
 import time
 
-import httpx
 import pytest
 
-from tests.conftest import free_port
+from bench.server import uvicorn_server
 from tests.narration_support import ROOT, build_course
 
 pytestmark = pytest.mark.browser
-START_TIMEOUT_S = 60
 
 
 @pytest.fixture(scope="module")
 def narrated_server(tmp_path_factory):
     lessons, audio = build_course(tmp_path_factory.mktemp("browser"))
-    port = free_port()
-    env = {**os.environ, "COURSE_LESSONS_DIR": str(lessons), "COURSE_AUDIO_DIR": str(audio)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stdout.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start in time")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    env = {"COURSE_LESSONS_DIR": str(lessons), "COURSE_AUDIO_DIR": str(audio)}
+    with uvicorn_server(env=env) as (port, _process):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
