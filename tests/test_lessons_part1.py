@@ -245,8 +245,8 @@ def test_02_bpe_merges_table():
 
 
 def test_02_real_tokenizers_and_sizes():
+    from app.engine.minilm import load_tokenizer as minilm_tokenizer
     from app.engine.smollm2 import load_smollm2
-    from app.widgets.tokenize import minilm_tokenizer
 
     text = lesson("02")
     smol, wordpiece = load_smollm2(), minilm_tokenizer()

