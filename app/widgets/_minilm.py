@@ -12,7 +12,6 @@ from app.engine.minilm import MAX_TOKENS, N_HEADS, N_LAYERS, Encoding, SentenceT
 from app.widgets.base import WidgetInputError
 
 MAX_SENTENCE_CHARS = 300  # bounds tokenizer work; the 32-token limit is checked after
-SPECIAL_TOKENS = frozenset({"[CLS]", "[SEP]"})
 
 
 def sentence_field(default: str, description: str = "") -> object:
