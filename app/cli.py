@@ -10,15 +10,20 @@ from app.widgets import registry
 
 
 def collect_problems(settings: Settings, require_audio: bool) -> list:
+    specs = registry()
     try:
-        index = load_course(settings.lessons_dir, settings.audio_dir, set(registry()))
+        index = load_course(settings.lessons_dir, settings.audio_dir, specs)
     except LessonError as exc:
         return exc.problems
+    from app.content.interactive import interactive_problems
+    from app.engine import Models
+
+    problems = interactive_problems(index, specs, Models())
     if not require_audio:
-        return []
+        return problems
     from app.narration.freshness import audio_problems
 
-    return audio_problems(index, settings.audio_dir)
+    return problems + audio_problems(index, settings.audio_dir)
 
 
 def relative(line: str) -> str:

@@ -5,10 +5,15 @@ Pages get a styled HTML page, ``/api/`` gets JSON, and htmx fragment routes
 the slider instead of breaking the page.
 """
 
+import re
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+# A widget instance's result slot, as htmx names it in the HX-Target request header.
+INSTANCE = re.compile(r"^(w-[A-Za-z0-9-]{1,60})-result$")
 
 
 class AppError(Exception):
@@ -41,8 +46,13 @@ def _respond(request: Request, status: int, message: str, headers: dict | None =
         return JSONResponse({"error": message}, status_code=status, headers=headers)
     templates = request.app.state.templates
     if path.startswith("/widgets/"):
+        # Shown in the widget's error slot, above its controls; the last result stays.
+        m = INSTANCE.match(request.headers.get("hx-target", ""))
+        if m:
+            headers = {**(headers or {}), "HX-Retarget": f"#{m.group(1)}-error",
+                       "HX-Reswap": "innerHTML"}
         return templates.TemplateResponse(
-            request, "_partials/widget_error.html", {"message": message},
+            request, "_partials/widget_error.html", {"message": message, "status": status},
             status_code=status, headers=headers,
         )
     name = "404.html" if status == 404 else "error.html"

@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     settings = settings or Settings()
     specs = registry()
-    course = load_course(settings.lessons_dir, settings.audio_dir, set(specs))
+    course = load_course(settings.lessons_dir, settings.audio_dir, specs)
 
     app = FastAPI(
         title=f"{settings.course_title}: course API",
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.model_gate = ModelGate(settings.model_concurrency, settings.model_queue,
                                      settings.model_queue_timeout_s)
     app.state.templates = make_templates(settings, {"widgets": specs})
-    app.state.pages = pages.prerender(app.state.templates, course, specs)
+    app.state.pages = pages.page_store(app.state.templates, course, specs, app.state.models)
 
     install_error_handlers(app)
     app.include_router(pages.router)

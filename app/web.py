@@ -1,6 +1,7 @@
 """Templates and static assets: Jinja configured once, content-hashed asset URLs."""
 
 import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -10,6 +11,15 @@ from markupsafe import Markup
 from app.settings import Settings
 
 HASH_LEN = 10
+# htmx: no eval, no inline scripts; a 422 or 503 from a widget is swapped in (the server
+# retargets it to the widget's error slot), other errors are not.
+HTMX_CONFIG = json.dumps({
+    "includeIndicatorStyles": False, "allowEval": False, "allowScriptTags": False,
+    "responseHandling": [
+        {"code": "204", "swap": False}, {"code": "[23]..", "swap": True},
+        {"code": "422", "swap": True, "error": False},
+        {"code": "503", "swap": True, "error": False},
+        {"code": "[45]..", "swap": False, "error": True}]}, separators=(",", ":"))
 
 
 def hash_static(static_dir: Path) -> dict[str, str]:
@@ -37,7 +47,8 @@ def make_templates(settings: Settings, globals_: dict) -> Jinja2Blocks:
             raise ValueError(f"static file not found: {rel}")
         return f"/static/{rel}?v={digest}"
 
-    env.globals.update(static=static, course_title=settings.course_title, **globals_)
+    env.globals.update(static=static, course_title=settings.course_title,
+                       htmx_config=HTMX_CONFIG, **globals_)
     # Chart macros for every template, including a fragment rendered as a single block.
     env.globals["charts"] = env.get_template("_partials/charts.html").module
     env.globals["controls"] = env.get_template("_partials/controls.html").module

@@ -49,9 +49,13 @@ def test_huge_logits_do_not_overflow():
 
 def test_json_contract(client):
     data = client.get("/api/widgets/softmax?logits=3.2,1.0,0.2,-1.5&temperature=0.5").json()
-    assert set(data) == {"logits", "temperature", "probabilities", "entropy_bits"}
+    assert set(data) == {"logits", "temperature", "probabilities", "entropy_bits",
+                         "max_entropy_bits", "argmax", "labels"}
     assert data["logits"] == [3.2, 1.0, 0.2, -1.5] and data["temperature"] == 0.5
     assert data["probabilities"][0] == pytest.approx(0.98538, abs=1e-5)
+    # The figures the template shows are computed here, not in Jinja.
+    assert data["argmax"] == int(np.argmax(data["probabilities"])) == 0
+    assert data["max_entropy_bits"] == pytest.approx(np.log2(4))
 
 
 @pytest.mark.parametrize(("query", "words"), [

@@ -4,7 +4,9 @@ Used at start-up (everything but narration) and by ``python -m app check``.
 """
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
+
+from pydantic import ValidationError
 
 from app.content.index import CourseIndex
 from app.content.problems import Problem
@@ -66,7 +68,7 @@ def check_links(index: CourseIndex, is_known_path: Callable[[str], bool]) -> lis
     return problems
 
 
-def check_widgets(index: CourseIndex, widget_names: set[str]) -> list[Problem]:
+def check_widgets(index: CourseIndex, widget_names: Collection[str]) -> list[Problem]:
     return [
         Problem(str(lesson.path), "widgets", f"unknown widget '{name}'")
         for lesson in index.lessons
@@ -75,17 +77,70 @@ def check_widgets(index: CourseIndex, widget_names: set[str]) -> list[Problem]:
     ]
 
 
-def structural_problems(index: CourseIndex, lessons: list, widget_names: set[str]) -> list[Problem]:
+def _params_problem(spec, params: dict) -> str | None:
+    """Why a widget's params model rejects these parameters, or None."""
+    try:
+        spec.parse(params)
+    except ValidationError as exc:
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'parameters'}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors())
+    return None
+
+
+def check_pieces(index: CourseIndex, widgets: Collection[str] | Mapping) -> list[Problem]:
+    """Inline widgets, set-up links and checkpoints name known widgets with parameters
+    their params models accept (``widgets``: names, or names -> specs to check params)."""
+    specs = widgets if isinstance(widgets, Mapping) else {}
+    problems = []
+    for lesson in index.lessons:
+        name = str(lesson.path)
+        inline = []
+        for piece in lesson.pieces:
+            where = f"line {piece.line}"
+            widget = piece.name if piece.kind == "widget" else piece.widget
+            if piece.kind == "widget":
+                inline.append(piece.name)
+            if widget is None:
+                if not any(c.correct for c in piece.choices):
+                    problems.append(Problem(name, where, "checkpoint without an answer: give "
+                                                         "it a widget and an 'answer' path, or "
+                                                         "choices with one 'correct: true'"))
+                continue
+            if widget not in widgets:
+                problems.append(Problem(name, where, f"unknown widget '{widget}'"))
+                continue
+            if piece.kind == "checkpoint" and not piece.answer:
+                problems.append(Problem(name, where, "checkpoint without an answer: give the "
+                                                     "path of the answer in the widget's result"))
+            why = _params_problem(specs[widget], piece.params) if widget in specs else None
+            if why:
+                problems.append(Problem(name, where, f"{piece.kind} '{widget}' rejects its "
+                                                     f"parameters: {why}"))
+        for setup in lesson.setups:
+            why = _params_problem(specs[setup.name], setup.params) if setup.name in specs else None
+            if why:
+                problems.append(Problem(name, f"line {setup.line}",
+                                        f"set-up link for '{setup.name}' is invalid: {why}"))
+        if inline and set(inline) != set(lesson.meta.widgets):
+            problems.append(Problem(name, "widgets", "must list exactly the widgets placed "
+                                                     f"inline: {', '.join(dict.fromkeys(inline))}"))
+    return problems
+
+
+def structural_problems(index: CourseIndex, lessons: list,
+                        widgets: Collection[str] | Mapping) -> list[Problem]:
     """Everything that must hold for the site to start (``lessons``: all parsed files)."""
     return [
         *check_syllabus(index, lessons),
         *check_cycles(lessons),
-        *check_widgets(index, widget_names),
-        *check_links(index, lambda p: known_path(index, widget_names, p)),
+        *check_widgets(index, widgets),
+        *check_pieces(index, widgets),
+        *check_links(index, lambda p: known_path(index, widgets, p)),
     ]
 
 
-def known_path(index: CourseIndex, widget_names: set[str], path: str) -> bool:
+def known_path(index: CourseIndex, widget_names: Collection[str], path: str) -> bool:
     if path in ("/", "/docs", "/api/modules"):
         return True
     if path.startswith("/modules/"):

@@ -6,6 +6,7 @@ from types import MappingProxyType
 
 from markdown_it.token import Token
 
+from app.content.directives import SLOT_RE
 from app.content.models import FrontMatter, Part, Syllabus, SyllabusModule
 
 
@@ -36,6 +37,24 @@ class Lesson:
     practice_html: tuple[tuple[str, str, str], ...]  # (question, hint, solution)
     ideas_html: tuple[str, ...]
     word_count: int
+    pieces: tuple = ()  # WidgetUse | Checkpoint, in page order (app.content.directives)
+    pieces_html: tuple = ()  # per piece: a checkpoint's fields rendered as HTML
+    setups: tuple = ()  # SetupLink, in page order
+    first_piece_at: float | None = None  # share of prose before the first piece
+
+    @property
+    def segments(self) -> list[tuple[str, int | None]]:
+        """The body HTML cut at each piece's slot: ``[(html, piece index or None), …]``."""
+        parts = SLOT_RE.split(self.html)
+        out = []
+        for i in range(0, len(parts), 2):
+            index = int(parts[i + 1]) if i + 1 < len(parts) else None
+            out.append((parts[i], index))
+        return out
+
+    @property
+    def widget_uses(self) -> list:
+        return [p for p in self.pieces if p.kind == "widget"]
 
     @property
     def id(self) -> str:

@@ -5,15 +5,18 @@ typo stops start-up with a message an author can act on.
 """
 
 import json
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
 from app.content.check import structural_problems
+from app.content.directives import DirectiveError
 from app.content.index import CourseIndex, Lesson, Narration
 from app.content.markdown import (
     MathError,
+    first_piece_fraction,
     make_markdown,
     prose_word_count,
     render_body,
@@ -65,7 +68,9 @@ def parse_lesson(path: Path, md=None) -> Lesson:
     """Parse, validate and render one lesson file (no cross-lesson checks)."""
     md = md or make_markdown()
     name = str(path)
-    data, body = split_front_matter(path.read_text(encoding="utf-8"), name)
+    text = path.read_text(encoding="utf-8")
+    data, body = split_front_matter(text, name)
+    body_offset = text[: len(text) - len(body)].count("\n")
     try:
         meta = FrontMatter.model_validate(data)
     except ValidationError as exc:
@@ -73,19 +78,34 @@ def parse_lesson(path: Path, md=None) -> Lesson:
     if path.stem != meta.id and not path.stem.startswith(f"{meta.id}-"):
         raise LessonError([Problem(name, "id", f"file name must start with the id '{meta.id}-'")])
     try:
-        html, tokens = render_body(md, body)
+        html, tokens, pieces = render_body(md, body, body_offset)
         practice = tuple(
             tuple(render_inline(md, text) for text in (p.question, p.hint, p.solution))
             for p in meta.practice
         )
         ideas = tuple(render_inline(md, idea.text) for idea in meta.core_ideas)
+        pieces_html = tuple(render_piece_text(md, piece) for piece in pieces.pieces)
     except MathError as exc:
         raise LessonError([Problem(name, "maths", str(exc))]) from exc
+    except DirectiveError as exc:
+        raise LessonError([Problem(name, f"line {exc.line}", str(exc))]) from exc
     return Lesson(
         meta=meta, path=path, body=body, html=html, tokens=tuple(tokens),
         practice_html=practice, ideas_html=ideas,
         word_count=prose_word_count(tokens),
+        pieces=tuple(pieces.pieces), pieces_html=pieces_html, setups=tuple(pieces.setups),
+        first_piece_at=first_piece_fraction(tokens),
     )
+
+
+def render_piece_text(md, piece) -> dict:
+    """A checkpoint's Markdown fields (question, choices, feedback, why) as HTML."""
+    if piece.kind != "checkpoint":
+        return {}
+    return {"ask": render_inline(md, piece.ask), "why": render_inline(md, piece.why),
+            "choices": [render_inline(md, c.text) for c in piece.choices],
+            "feedback": [render_inline(md, c.feedback) if c.feedback else ""
+                         for c in piece.choices]}
 
 
 def load_manifest(audio_dir: Path) -> dict:
@@ -106,10 +126,12 @@ def narration_for(module_id: str, manifest: dict, audio_dir: Path) -> Narration 
     )
 
 
-def load_course(lessons_dir: Path, audio_dir: Path, widget_names: set[str]) -> CourseIndex:
+def load_course(lessons_dir: Path, audio_dir: Path, widgets: Collection[str] | Mapping
+                ) -> CourseIndex:
     """Load the syllabus and every ``lessons/*.md``; raise LessonError listing every problem.
 
-    ``widget_names`` are the widgets a lesson may declare (the registry's names).
+    ``widgets``: the widgets a lesson may use, as names or as the registry (name -> spec,
+    so that inline widgets' parameters are checked against their params models too).
     """
     syllabus = load_syllabus(lessons_dir)
     md = make_markdown()
@@ -130,7 +152,7 @@ def load_course(lessons_dir: Path, audio_dir: Path, widget_names: set[str]) -> C
     manifest = load_manifest(audio_dir)
     narrations = {i: narration_for(i, manifest, audio_dir) for i in lessons}
     index = CourseIndex.build(syllabus, lessons, narrations)
-    problems = structural_problems(index, list(lessons.values()), widget_names)
+    problems = structural_problems(index, list(lessons.values()), widgets)
     if problems:
         raise LessonError(problems)
     return index

@@ -7,6 +7,7 @@ walks the same token stream with :func:`iter_blocks`, so an audio cue can point
 at the paragraph it reads.
 """
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from app.content.directives import SLOT_RE, Extracted, extract
+
 # Callout boxes a lesson may use: ::: try … :::
 CALLOUTS = ("try", "pitfall", "note", "example", "key")
 BLOCK_OPENERS = ("paragraph_open", "heading_open")
@@ -26,11 +29,26 @@ class MathError(ValueError):
     """A formula latex2mathml cannot convert; the message quotes the formula."""
 
 
+# latex2mathml renders the thousands separator ``49{,}152`` as two numbers around an
+# operator comma, which a browser spaces like a tuple: "(49, 152 × 576)". Joined into one
+# <mn>, the number reads as it does in prose: 49,152.
+SEPARATOR = r"<mrow><mo>&#x0002C;</mo></mrow>"
+GROUPED_NUMBER = re.compile(rf"<mn>(\d{{1,3}})</mn>((?:{SEPARATOR}<mn>\d{{3}}</mn>)+)")
+GROUP = re.compile(rf"{SEPARATOR}<mn>(\d{{3}})</mn>")
+
+
+def _join_groups(mathml: str) -> str:
+    return GROUPED_NUMBER.sub(
+        lambda m: "<mn>" + m.group(1) + "".join("," + g for g in GROUP.findall(m.group(2)))
+        + "</mn>", mathml)
+
+
 def _math(content: str, display: bool) -> str:
     try:
-        return latex_to_mathml(content, display="block" if display else "inline")
+        mathml = latex_to_mathml(content, display="block" if display else "inline")
     except Exception as exc:  # latex2mathml raises many types
         raise MathError(f"cannot render maths '{content[:60]}': {exc}") from exc
+    return _join_groups(mathml)
 
 
 def _callout_renderer(name: str):
@@ -46,8 +64,9 @@ def _callout_renderer(name: str):
 
 def make_markdown() -> MarkdownIt:
     """One configured renderer: CommonMark + tables + maths + anchors + callouts."""
+    # Smart quotes, but no "replacements": the typographer would turn "(c)" into "©".
     md = MarkdownIt("commonmark", {"html": True, "typographer": True})
-    md.enable(["table", "replacements", "smartquotes"])
+    md.enable(["table", "smartquotes"])
     md.use(dollarmath_plugin, allow_space=True, double_inline=False,
            renderer=lambda content, opts: _math(content, opts.get("display_mode", False)))
     md.use(anchors_plugin, min_level=2, max_level=3, permalink=False)
@@ -113,9 +132,12 @@ def mark_row_headers(tokens: list[Token]) -> None:
         i = end + 1
 
 
-def render_body(md: MarkdownIt, text: str) -> tuple[str, list[Token]]:
-    """Render a lesson body; returns the HTML and the token stream it came from."""
+def render_body(md: MarkdownIt, text: str, line_offset: int = 0
+                ) -> tuple[str, list[Token], Extracted]:
+    """Render a lesson body; returns the HTML, the token stream it came from and the
+    interactive pieces (widgets, checkpoints: slot markers in the HTML; set-up links)."""
     tokens = md.parse(text)
+    pieces = extract(tokens, line_offset)
     mark_row_headers(tokens)
     position = {id(tok): i for i, tok in enumerate(tokens)}
     for block in iter_blocks(tokens):
@@ -124,12 +146,31 @@ def render_body(md: MarkdownIt, text: str) -> tuple[str, list[Token]]:
         if target.hidden and before.type == "list_item_open":
             target = before  # a tight list renders no <p>: number the <li> instead
         target.attrSet("data-block", str(block.number))
-    return md.renderer.render(tokens, md.options, {}), tokens
+    return md.renderer.render(tokens, md.options, {}), tokens, pieces
 
 
 def render_inline(md: MarkdownIt, text: str) -> str:
     """Render a short snippet (a practice question, a core idea) as HTML."""
     return md.render(text)
+
+
+def _words(tok: Token) -> int:
+    if tok.type != "inline" or not tok.children:
+        return 0
+    return sum(sum(1 for w in child.content.split() if any(c.isalnum() for c in w))
+               for child in tok.children if child.type == "text")
+
+
+def first_piece_fraction(tokens: list[Token]) -> float | None:
+    """Share of the body's prose words that come before the first interactive piece
+    (None when the body has none)."""
+    before = total = 0
+    seen = False
+    for tok in tokens:
+        if not seen and tok.type == "html_block" and SLOT_RE.search(tok.content):
+            seen, before = True, total
+        total += _words(tok)
+    return before / max(total, 1) if seen else None
 
 
 def prose_word_count(tokens: list[Token]) -> int:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
+from app.content.directives import SLOT_RE
 from app.content.markdown import iter_blocks, make_markdown
 from app.narration.maths import speak_latex
 
@@ -174,17 +175,23 @@ def _figure_caption(content: str) -> str | None:
     return html.unescape(TAG.sub(" ", m.group(1))) if m else None
 
 
-def markdown_sentences(tokens: Sequence[Token], anchor=None) -> Iterator[Sentence]:
+def markdown_sentences(tokens: Sequence[Token], anchor=None, piece=None) -> Iterator[Sentence]:
     """Sentences of a parsed Markdown body, in reading order.
 
     ``anchor(block)`` names the anchor of a numbered block (default ``b{number}``);
     summaries of tables, code, formulas and figures belong to the block before them.
+    ``piece(index)`` gives the sentences spoken for an interactive piece's slot.
     """
     anchor = anchor or (lambda block: f"b{block.number}")
     blocks = {id(b.opener): b for b in iter_blocks(list(tokens))}
     current, say, label, in_figure = "lesson", None, None, False
     for tok in tokens:
         text, pause = None, PAUSE_BLOCK_S
+        slot = SLOT_RE.search(tok.content) if tok.type == "html_block" else None
+        if slot and piece is not None:
+            say = None
+            yield from piece(int(slot.group(1)))
+            continue
         if tok.type == "html_block":
             m = SAY.match(tok.content.strip())
             if m:
@@ -231,6 +238,21 @@ def _snippet(md, text: str, anchor: str, pause_end: float) -> list[Sentence]:
     return out
 
 
+def piece_sentences(md, lesson, index: int) -> list[Sentence]:
+    """One short sentence for an inline widget; a checkpoint's question, never its answer."""
+    piece, anchor = lesson.pieces[index], f"p{index}"
+    if piece.kind == "widget":
+        from app.widgets import registry
+
+        spec = registry().get(piece.name)
+        title = spec.title if spec else piece.name
+        return _sentences(anchor, f"The page shows a live playground here: {_ended(title)}",
+                          PAUSE_BLOCK_S)
+    out = [Sentence(anchor, "Checkpoint: make a prediction.", PAUSE_SENTENCE_S)]
+    out += _snippet(md, piece.ask, anchor, PAUSE_BLOCK_S)
+    return out
+
+
 def spoken_id(module_id: str) -> str:
     """'07' -> '7', '12a' -> '12 A' (a voice reads '07' as 'oh seven')."""
     m = re.match(r"0?(\d+)([a-z]?)$", module_id)
@@ -249,7 +271,7 @@ def build_script(lesson) -> Script:
         out += _sentences(f"idea{n}", f"Core idea {n}: {_ended(idea.title)}", PAUSE_SENTENCE_S)
         out += _snippet(md, idea.text, f"idea{n}", PAUSE_BLOCK_S)
     out[-1] = Sentence(out[-1].anchor, out[-1].text, PAUSE_SECTION_S)
-    out += list(markdown_sentences(lesson.tokens))
+    out += list(markdown_sentences(lesson.tokens, piece=lambda i: piece_sentences(md, lesson, i)))
     out.append(Sentence("practice", "Practice questions.", PAUSE_BLOCK_S))
     for n, item in enumerate(meta.practice, start=1):
         out.append(Sentence(f"q{n}", f"Question {n}, {item.level}.", PAUSE_SENTENCE_S))

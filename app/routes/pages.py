@@ -1,20 +1,25 @@
 """HTML pages: the course map, lesson pages and full-screen playgrounds.
 
 Pages hold no per-learner data (progress lives in the browser), so each is
-rendered once at start-up by :func:`prerender` and served from memory.
+rendered once, on first request, by :class:`PageStore` and served from memory.
 """
 
 import gzip
 import hashlib
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.concurrency import run_in_threadpool
 
 from app.content.index import CourseIndex
 from app.errors import AppError
 from app.routes.deps import Templates
+from app.routes.render import build_view, render_checkpoint, render_widget
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,21 +39,80 @@ class Page:
                    '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
 
 
-def prerender(templates: Jinja2Blocks, course: CourseIndex, widgets: dict) -> dict[str, Page]:
-    """Render every page once: ``{path: Page}`` for the map, lessons and playgrounds."""
+class PageStore:
+    """Every page rendered once, on first request, then served from memory.
+
+    Pages hold no per-learner data (progress lives in the browser), so one render
+    serves everyone; a lesson's inline widgets and checkpoints are computed into the
+    HTML then, so learners opening the same lesson never queue for the model. Renders
+    happen one at a time (``lock``), which also bounds the model work they cause.
+    """
+
+    def __init__(self, render: Callable[[str], str | None], known: set[str]) -> None:
+        self._render = render
+        self.known = frozenset(known)
+        self._pages: dict[str, Page] = {}
+        self._lock = threading.Lock()
+
+    def get(self, path: str) -> Page | None:
+        if path not in self.known:
+            return None
+        page = self._pages.get(path)
+        if page is None:
+            with self._lock:
+                page = self._pages.get(path)
+                if page is None:
+                    page = Page.of(self._render(path))
+                    self._pages[path] = page
+        return page
+
+    def warm(self) -> None:
+        """Render every page now (``serve`` does this in the background at start-up)."""
+        for path in sorted(self.known):
+            self.get(path)
+
+
+def page_store(templates: Jinja2Blocks, course: CourseIndex, widgets: dict,
+               models: Any) -> PageStore:
+    """The course map, every lesson and every default playground and embed."""
     env = templates.env
-    pages = {"/": env.get_template("home.html").render(course=course)}
-    for entry in course.by_id.values():
-        pages[entry.lesson.url] = env.get_template("lesson.html").render(course=course, entry=entry)
-    for name, spec in widgets.items():
-        used_in = [e for e in course.entries if e.lesson and name in e.lesson.meta.widgets]
-        pages[f"/playground/{name}"] = env.get_template("playground.html").render(
-            course=course, spec=spec, used_in=used_in)
-    return {path: Page.of(html) for path, html in pages.items()}
+    lessons = {e.lesson.url: e for e in course.by_id.values()}
+    playgrounds = {f"/playground/{name}": name for name in widgets}
+    embeds = {f"/embed/{name}": name for name in widgets}
+
+    def render(path: str) -> str:
+        if path == "/":
+            return env.get_template("home.html").render(course=course)
+        if path in lessons:
+            return render_lesson(env, course, lessons[path], widgets, models)
+        name = playgrounds.get(path) or embeds[path]
+        view = build_view(env, widgets[name], {}, models, f"w-{name}", standalone=True)
+        return render_playground(env, course, widgets[name], view, embed=path in embeds)
+
+    return PageStore(render, {"/", *lessons, *playgrounds, *embeds})
 
 
-def _page(request: Request, path: str, missing: str) -> Response:
-    page: Page | None = request.app.state.pages.get(path)
+def render_lesson(env, course: CourseIndex, entry, widgets: dict, models: Any) -> str:
+    lesson = entry.lesson
+    pieces = []
+    for i, piece in enumerate(lesson.pieces):
+        if piece.kind == "widget":
+            view = build_view(env, widgets[piece.name], piece.params, models, piece.anchor)
+            pieces.append(render_widget(env, view))
+        else:
+            pieces.append(render_checkpoint(env, lesson.id, i, piece, lesson.pieces_html[i],
+                                            widgets, models))
+    return env.get_template("lesson.html").render(course=course, entry=entry, pieces=pieces)
+
+
+def render_playground(env, course: CourseIndex, spec, view, embed: bool = False) -> str:
+    used_in = [e for e in course.entries if e.lesson and spec.name in e.lesson.meta.widgets]
+    name = "embed.html" if embed else "playground.html"
+    return env.get_template(name).render(course=course, spec=spec, used_in=used_in,
+                                         widget_html=render_widget(env, view), view=view)
+
+
+def _page(request: Request, path: str, page: Page | None, missing: str) -> Response:
     if page is None:
         raise AppError(404, missing)
     headers = {"etag": page.etag, "cache-control": "no-cache", "vary": "Accept-Encoding"}
@@ -60,20 +124,56 @@ def _page(request: Request, path: str, missing: str) -> Response:
     return HTMLResponse(page.body, headers=headers)
 
 
+async def _stored(request: Request, path: str, missing: str) -> Response:
+    store: PageStore = request.app.state.pages
+    page = await run_in_threadpool(store.get, path) if path in store.known else None
+    return _page(request, path, page, missing)
+
+
+async def _widget_page(request: Request, name: str, embed: bool) -> Response:
+    """A playground or embed page: the stored default, or rendered for the state in the
+    query string (invalid parameters: defaults plus the message, with status 422)."""
+    kind = "embed" if embed else "playground"
+    path = f"/{kind}/{name}"
+    spec = request.app.state.widgets.get(name)
+    if spec is None or not request.query_params:
+        return await _stored(request, path, f"There is no {kind} called '{name[:30]}'.")
+    env = request.app.state.templates.env
+    raw = request.query_params.multi_items()
+
+    def render() -> tuple[str, int]:
+        view = build_view(env, spec, raw, request.app.state.models, f"w-{name}",
+                          standalone=True)
+        return render_playground(env, request.app.state.course, spec, view, embed), view.status
+
+    if spec.uses_model:
+        async with request.app.state.model_gate:
+            html, status = await run_in_threadpool(render)
+    else:
+        html, status = await run_in_threadpool(render)
+    return HTMLResponse(html, status_code=status, headers={"cache-control": "no-cache"})
+
+
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request):
-    return _page(request, "/", "The course map is missing.")
+    return await _stored(request, "/", "The course map is missing.")
 
 
 @router.get("/modules/{module_id}", response_class=HTMLResponse)
 async def lesson(request: Request, module_id: str):
-    return _page(request, f"/modules/{module_id}",
-                 f"There is no module '{module_id[:20]}' in this course.")
+    return await _stored(request, f"/modules/{module_id}",
+                         f"There is no module '{module_id[:20]}' in this course.")
 
 
 @router.get("/playground/{name}", response_class=HTMLResponse)
 async def playground(request: Request, name: str):
-    return _page(request, f"/playground/{name}", f"There is no playground called '{name[:30]}'.")
+    return await _widget_page(request, name, embed=False)
+
+
+@router.get("/embed/{name}", response_class=HTMLResponse)
+async def embed(request: Request, name: str):
+    """The widget alone, for slides and learning platforms (framing: COURSE_EMBED_ORIGINS)."""
+    return await _widget_page(request, name, embed=True)
 
 
 @router.get("/favicon.ico")

@@ -7,17 +7,23 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.errors import AppError
+from app.errors import INSTANCE, AppError
 from app.routes.api import ErrorOut
+from app.routes.render import result_html
 from app.widgets.base import WidgetInputError, WidgetParams, WidgetSpec
 
 
 async def run_widget(request: Request, spec: WidgetSpec, params: WidgetParams):
-    """Compute a widget's result; model work goes to a thread under a concurrency cap."""
+    """Compute a widget's result; model work goes to a thread under a concurrency cap.
+
+    A request whose client has gone (a newer slider value replaced it) by the time it
+    gets a model slot is abandoned before any model work starts."""
     try:
         if not spec.wants_model(params):
             return spec.run(params, request.app.state.models)
         async with request.app.state.model_gate:
+            if await request.is_disconnected():
+                raise AppError(499, "The request was replaced by a newer one.")
             return await run_in_threadpool(spec.run, params, request.app.state.models)
     except WidgetInputError as exc:
         raise AppError(422, str(exc)) from None
@@ -31,12 +37,20 @@ def _json_endpoint(spec: WidgetSpec):
     return endpoint
 
 
+def instance_id(request: Request, spec: WidgetSpec) -> str:
+    """The widget instance an htmx request comes from (its ``HX-Target`` is
+    ``<instance>-result``), so ids in the returned block match that instance."""
+    target = request.headers.get("hx-target", "")
+    m = INSTANCE.match(target)
+    return m.group(1) if m else f"w-{spec.name}"
+
+
 def _fragment_endpoint(spec: WidgetSpec):
     async def endpoint(request: Request, params: Annotated[spec.params, Query()]):
         result = await run_widget(request, spec, params)
-        return request.app.state.templates.TemplateResponse(
-            request, spec.template, {"result": result, "params": params, "spec": spec},
-            block_name="result")
+        html = result_html(request.app.state.templates.env, spec, params, result,
+                           instance_id(request, spec))
+        return HTMLResponse(html)
 
     return endpoint
 

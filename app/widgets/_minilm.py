@@ -9,7 +9,7 @@ import numpy as np
 from pydantic import Field
 
 from app.engine.minilm import MAX_TOKENS, N_HEADS, N_LAYERS, Encoding, SentenceTooLong
-from app.widgets.base import WidgetInputError
+from app.widgets.base import WidgetInputError, ui
 
 MAX_SENTENCE_CHARS = 300  # bounds tokenizer work; the 32-token limit is checked after
 
@@ -17,16 +17,18 @@ MAX_SENTENCE_CHARS = 300  # bounds tokenizer work; the 32-token limit is checked
 def sentence_field(default: str, description: str = "") -> object:
     return Field(default, min_length=1, max_length=MAX_SENTENCE_CHARS, description=(
         description or f"An English sentence of at most {MAX_TOKENS} model tokens, "
-        "[CLS] and [SEP] included"))
+        "[CLS] and [SEP] included"), json_schema_extra=ui("Sentence"))
 
 
 def layer_field(default: int = 1) -> object:
     return Field(default, ge=1, le=N_LAYERS,
-                 description=f"Encoder layer, numbered 1–{N_LAYERS} (1 = the first block)")
+                 description=f"Encoder layer, numbered 1–{N_LAYERS} (1 = the first block)",
+                 json_schema_extra=ui("Layer"))
 
 
 def head_field(default: int = 1) -> object:
-    return Field(default, ge=1, le=N_HEADS, description=f"Attention head, numbered 1–{N_HEADS}")
+    return Field(default, ge=1, le=N_HEADS, description=f"Attention head, numbered 1–{N_HEADS}",
+                 json_schema_extra=ui("Head"))
 
 
 def encode_sentence(models, sentence: str) -> Encoding:

@@ -11,7 +11,7 @@ from app.widgets._minilm import (
     layer_field,
     sentence_field,
 )
-from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec
+from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec, ui
 
 DEFAULT_SENTENCE = "The animal didn't cross the street because it was tired"
 
@@ -21,11 +21,12 @@ class Params(WidgetParams):
     layer: int = layer_field(4)
     head: int = head_field(2)
     average: bool = Field(False, description="Average the weights over all 12 heads of the "
-                                             "layer (head is then ignored but still echoed)")
+                                             "layer (head is then ignored but still echoed)",
+                          json_schema_extra=ui("Average over all 12 heads"))
     # Row 10 is "it" in the default sentence: the row the lessons talk about.
     row: int = Field(10, ge=0, le=MAX_TOKENS - 1, description=(
-        "HTML fragment only: the query row (0 = [CLS]) whose distribution is drawn as bars; "
-        "clamped to the sentence length"))
+        "The query row (0 = [CLS]) whose distribution is drawn as bars; "
+        "clamped to the sentence length"), json_schema_extra=ui("Query row", control="hidden"))
 
 
 class Result(WidgetResult):
@@ -34,6 +35,11 @@ class Result(WidgetResult):
     layer: int
     head: int
     weights: list[list[float]]  # (n_query, n_key); each row sums to 1
+    row: int  # the chosen query row, clamped to the sentence
+    row_sum: float
+    row_argmax: int
+    vmax: float  # the largest weight in the grid: the top of the colour scale
+    row_labels: list[str]  # "0 [CLS]", "1 the", …
 
 
 def compute(params: Params, models) -> Result:
@@ -48,8 +54,12 @@ def compute(params: Params, models) -> Result:
         weights = layer_weights.mean(axis=0, dtype=np.float64).astype(np.float32)
     else:
         weights = layer_weights[params.head - 1]
+    row = min(params.row, len(enc.tokens) - 1)
     return Result(model=MODEL_NAME, tokens=list(enc.tokens), layer=params.layer,
-                  head=params.head, weights=f32_values(weights))
+                  head=params.head, weights=f32_values(weights), row=row,
+                  row_sum=float(np.sum(weights[row], dtype=np.float64)),
+                  row_argmax=int(np.argmax(weights[row])), vmax=float(np.max(weights)),
+                  row_labels=[f"{i} {t}" for i, t in enumerate(enc.tokens)])
 
 
 SPEC = WidgetSpec(

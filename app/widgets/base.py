@@ -8,10 +8,14 @@ A widget module never imports FastAPI.
 """
 
 import math
+import types
+import typing
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
 
+import annotated_types
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
@@ -30,6 +34,140 @@ class WidgetResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+def ui(label: str | None = None, *, control: str | None = None, step: float | None = None,
+       slider: tuple[float, float] | None = None, show_when: dict | None = None,
+       choices: dict | None = None, rows: int | None = None, unit: str = "") -> dict:
+    """How a params field is shown (``Field(..., json_schema_extra=ui(...))``).
+
+    ``control``: range, number, text, textarea, select, radio, checkbox or hidden
+    (default: chosen from the field's type and limits). ``slider``: the track of a range
+    control when it is narrower than the field's validation limits (the limits still
+    bound what a typed URL may ask). ``show_when``: ``{"mode": ["numbers"]}``: the
+    control applies only in that mode and is neither shown nor sent otherwise.
+    ``choices``: labels for a Literal's values.
+    """
+    spec = {"label": label, "control": control, "step": step, "slider": slider,
+            "show_when": show_when, "choices": choices, "rows": rows, "unit": unit}
+    return {"ui": {k: v for k, v in spec.items() if v not in (None, "")}}
+
+
+@dataclass(frozen=True)
+class Control:
+    """One form control, derived from a params field: its limits are the model's own."""
+
+    name: str
+    label: str
+    kind: str  # range | number | text | textarea | select | radio | checkbox | hidden
+    default: Any
+    description: str = ""
+    min: float | None = None
+    max: float | None = None
+    step: str = "any"
+    slider_min: float | None = None
+    slider_max: float | None = None
+    choices: tuple[tuple[str, str], ...] = ()  # (value, label)
+    show_when: dict = field(default_factory=dict)
+    max_length: int | None = None
+    rows: int = 3
+    unit: str = ""
+
+    def applies(self, params: BaseModel) -> bool:
+        """Whether this control belongs to the active mode of ``params``."""
+        return all(str(_plain(getattr(params, key))) in [str(v) for v in values]
+                   for key, values in self.show_when.items())
+
+
+def _plain(value: Any) -> Any:
+    """A parameter as a form shows it: enums by value, lists joined by commas."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(_plain(v)) for v in value)
+    return value.value if hasattr(value, "value") and not isinstance(value, str) else value
+
+
+def _limits(info) -> dict:
+    out: dict = {}
+    for m in info.metadata:
+        if isinstance(m, annotated_types.Ge):
+            out["min"] = m.ge
+        elif isinstance(m, annotated_types.Gt):
+            out["min"] = m.gt
+        elif isinstance(m, annotated_types.Le):
+            out["max"] = m.le
+        elif isinstance(m, annotated_types.Lt):
+            out["max"] = m.lt
+        elif isinstance(m, annotated_types.MaxLen):
+            out["max_length"] = m.max_length
+    return out
+
+
+def _number_text(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def controls_for(model: type[BaseModel]) -> tuple[Control, ...]:
+    """The controls of a params model, in field order (see :func:`ui`)."""
+    controls = []
+    for name, info in model.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        hint = dict(extra.get("ui", {}))
+        annotation = info.annotation
+        origin = typing.get_origin(annotation)
+        if origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+            origin = typing.get_origin(annotation)
+        limits = _limits(info)
+        choices: tuple = ()
+        if origin is Literal:
+            labels = hint.get("choices") or {}
+            choices = tuple((str(v), str(labels.get(v, v))) for v in typing.get_args(annotation))
+            kind = "select"
+        elif annotation is bool:
+            kind = "checkbox"
+        elif annotation in (int, float):
+            span = (limits.get("max", math.inf) - limits.get("min", -math.inf))
+            step = hint.get("step") or (1 if annotation is int else None)
+            kind = "range" if (hint.get("slider") or (step and span / step <= 400)) else "number"
+        else:
+            kind = "text"
+        kind = hint.get("control", kind)
+        step = hint.get("step") or (1 if annotation is int else None)
+        slider = hint.get("slider") or (None, None)
+        controls.append(Control(
+            name=name, label=hint.get("label") or name.replace("_", " ").capitalize(),
+            kind=kind, default=_plain(info.default), description=info.description or "",
+            min=limits.get("min"), max=limits.get("max"),
+            step=_number_text(step) or "any",
+            slider_min=slider[0] if slider[0] is not None else limits.get("min"),
+            slider_max=slider[1] if slider[1] is not None else limits.get("max"),
+            choices=choices, show_when=dict(hint.get("show_when") or {}),
+            max_length=limits.get("max_length"), rows=hint.get("rows", 3),
+            unit=hint.get("unit", "")))
+    return tuple(controls)
+
+
+def _is_list(annotation) -> bool:
+    return typing.get_origin(annotation) in (list, tuple)
+
+
+def raw_params(model: type[BaseModel], source) -> dict:
+    """Parameters as a params model takes them, from a mapping (a lesson's directive) or
+    from (name, value) pairs (a query string): a list field collects every value given
+    for it, a scalar given for a list field becomes a one-item list, and for other fields
+    the last value wins."""
+    pairs = source.items() if hasattr(source, "items") else source
+    out: dict = {}
+    for key, value in pairs:
+        info = model.model_fields.get(key)
+        if info is not None and _is_list(info.annotation):
+            items = value if isinstance(value, (list, tuple)) else [value]
+            out.setdefault(key, []).extend(str(v) for v in items)
+        else:
+            out[key] = value
+    return out
+
+
 @dataclass(frozen=True)
 class WidgetSpec:
     name: str
@@ -43,10 +181,26 @@ class WidgetSpec:
     # returns False when these params can be computed without one, skipping the queue.
     needs_model: Callable[[WidgetParams], bool] | None = None
     full_width: bool = False  # playground layout hint
+    # Published configurations a select fills the form with: {key: (label, {field: value})}.
+    presets: dict = field(default_factory=dict)
 
     @property
     def template(self) -> str:
         return f"widgets/{self.name}.html"
+
+    @cached_property
+    def controls(self) -> tuple[Control, ...]:
+        return controls_for(self.params)
+
+    def parse(self, source) -> WidgetParams:
+        """Validate parameters from a mapping or query pairs (see :func:`raw_params`)."""
+        return self.params.model_validate(raw_params(self.params, source))
+
+    def state(self, params: WidgetParams) -> dict:
+        """The parameters that describe this widget's state in a URL: those of the
+        active mode, as plain values."""
+        return {c.name: _plain(getattr(params, c.name)) for c in self.controls
+                if c.applies(params)}
 
     def wants_model(self, params: WidgetParams) -> bool:
         return self.uses_model and (self.needs_model is None or self.needs_model(params))

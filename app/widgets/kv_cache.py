@@ -4,7 +4,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
 
 GIB = 2**30
 # Bits per stored number; int4 packs two values in a byte.
@@ -24,15 +24,24 @@ PRESETS = {
 class Params(WidgetParams):
     PRESETS: ClassVar[dict] = PRESETS
 
-    layers: int = Field(32, ge=1, le=1000, description="Transformer blocks (1–1000)")
-    d_model: int = Field(4096, ge=1, le=65536, description="Model width (1–65536)")
-    heads: int = Field(32, ge=1, le=1024, description="Query heads; must divide d_model")
+    layers: int = Field(32, ge=1, le=1000, description="Transformer blocks (1–1000)",
+                        json_schema_extra=ui("Layers", control="number"))
+    d_model: int = Field(4096, ge=1, le=65536, description="Model width (1–65536)",
+                         json_schema_extra=ui("Model width d_model", control="number"))
+    heads: int = Field(32, ge=1, le=1024, description="Query heads; must divide d_model",
+                       json_schema_extra=ui("Query heads", control="number"))
     kv_heads: int = Field(8, ge=1, le=1024,
-                          description="Key/value heads; must divide heads (= heads: MHA, 1: MQA)")
-    seq_len: int = Field(131072, ge=1, le=10_000_000, description="Cached tokens per sequence")
-    batch: int = Field(1, ge=1, le=4096, description="Sequences cached at once")
+                          description="Key/value heads; must divide heads (= heads: MHA, 1: MQA)",
+                          json_schema_extra=ui("KV heads (GQA)", control="number"))
+    seq_len: int = Field(131072, ge=1, le=10_000_000, description="Cached tokens per sequence",
+                         json_schema_extra=ui("Context length (tokens)", control="number"))
+    batch: int = Field(1, ge=1, le=4096, description="Sequences cached at once",
+                       json_schema_extra=ui("Batch (sequences)", control="number"))
     dtype: Literal["fp32", "fp16", "bf16", "fp8", "int8", "int4"] = Field(
-        "fp16", description="Storage type: fp32 4 B, fp16/bf16 2 B, fp8/int8 1 B, int4 0.5 B")
+        "fp16", description="Storage type: fp32 4 B, fp16/bf16 2 B, fp8/int8 1 B, int4 0.5 B",
+        json_schema_extra=ui("Stored as", choices={
+            "fp32": "fp32 (4 bytes)", "fp16": "fp16 (2 bytes)", "bf16": "bf16 (2 bytes)",
+            "fp8": "fp8 (1 byte)", "int8": "int8 (1 byte)", "int4": "int4 (½ byte)"}))
 
 
 class Variant(WidgetResult):
@@ -47,6 +56,7 @@ class Result(WidgetResult):
     per_token_bytes: int
     head_dim: int
     variants: dict[str, Variant]
+    bytes_per_value: str  # "4", "2", "1" or "½", as the formula line shows it
 
 
 def cache_bytes(layers: int, kv_heads: int, head_dim: int, tokens: int, bits: int) -> int:
@@ -74,7 +84,8 @@ def compute(params: Params) -> Result:
     total = variants["gqa"].bytes
     return Result(bytes=total, gib=total / GIB,
                   per_token_bytes=cache_bytes(params.layers, params.kv_heads, head_dim, 1, bits),
-                  head_dim=head_dim, variants=variants)
+                  head_dim=head_dim, variants=variants,
+                  bytes_per_value="½" if bits == 4 else str(bits // 8))
 
 
 SPEC = WidgetSpec(
@@ -84,4 +95,5 @@ SPEC = WidgetSpec(
     params=Params,
     result=Result,
     compute=compute,
+    presets=PRESETS,
 )

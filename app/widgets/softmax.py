@@ -3,15 +3,24 @@
 import numpy as np
 from pydantic import Field
 
-from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec, parse_vector, rounded, softmax
+from app.widgets.base import (
+    WidgetParams,
+    WidgetResult,
+    WidgetSpec,
+    parse_vector,
+    rounded,
+    softmax,
+    ui,
+)
 
 MAX_LOGITS = 64
 
 
 class Params(WidgetParams):
     logits: str = Field("3.2,1.0,0.2,-1.5", description="1–64 finite numbers, comma-separated",
-                        max_length=2000)
-    temperature: float = Field(1.0, ge=0.01, le=100, description="Divides the logits (0.01–100)")
+                        max_length=2000, json_schema_extra=ui("Logits (raw scores)"))
+    temperature: float = Field(1.0, ge=0.01, le=100, description="Divides the logits (0.01–100)",
+                               json_schema_extra=ui("Temperature", step=0.05, slider=(0.05, 5)))
 
 
 class Result(WidgetResult):
@@ -19,6 +28,9 @@ class Result(WidgetResult):
     temperature: float
     probabilities: list[float]
     entropy_bits: float
+    max_entropy_bits: float  # log₂ n: every probability equal
+    argmax: int
+    labels: list[str]
 
 
 def compute(params: Params) -> Result:
@@ -28,7 +40,10 @@ def compute(params: Params) -> Result:
     nonzero = probs[probs > 0]
     entropy = float(-np.sum(nonzero * np.log2(nonzero)))
     return Result(logits=logits.tolist(), temperature=params.temperature,
-                  probabilities=rounded(probs, 9), entropy_bits=round(max(entropy, 0.0), 9))
+                  probabilities=rounded(probs, 9), entropy_bits=round(max(entropy, 0.0), 9),
+                  max_entropy_bits=round(float(np.log2(len(logits))), 9),
+                  argmax=int(np.argmax(probs)),
+                  labels=[f"token {i}" for i in range(1, len(logits) + 1)])
 
 
 SPEC = WidgetSpec(

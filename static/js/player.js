@@ -70,6 +70,8 @@ function elementFor(anchor) {
   if (m) return document.querySelector(`.ideas > li:nth-child(${m[1]})`);
   m = /^q(\d+)$/.exec(anchor);
   if (m) return document.querySelector(`.practice > li:nth-child(${m[1]}) .question-text`);
+  m = /^p(\d+)$/.exec(anchor);
+  if (m) return document.querySelector(`#lesson .piece[data-piece="${m[1]}"]`);
   return ANCHORS[anchor] ? document.querySelector(ANCHORS[anchor]) : null;
 }
 

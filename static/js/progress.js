@@ -35,12 +35,11 @@ function render() {
   document.querySelectorAll(".card[data-module]").forEach((card) => {
     card.classList.toggle("is-complete", Boolean(done[card.dataset.module]));
   });
-  const toggle = document.getElementById("complete-toggle");
-  if (toggle) {
+  document.querySelectorAll(".complete-toggle").forEach((toggle) => {
     const complete = Boolean(done[toggle.dataset.module]);
     toggle.setAttribute("aria-pressed", String(complete));
     toggle.textContent = complete ? "Completed ✓ (undo)" : "Mark complete";
-  }
+  });
   renderSummary(done);
 }
 
@@ -74,9 +73,10 @@ function say(text) {
 }
 
 function wireTools() {
-  const toggle = document.getElementById("complete-toggle");
-  if (toggle) toggle.addEventListener("click", () => {
-    setComplete(toggle.dataset.module, toggle.getAttribute("aria-pressed") !== "true");
+  document.querySelectorAll(".complete-toggle").forEach((toggle) => {
+    toggle.addEventListener("click", () => {
+      setComplete(toggle.dataset.module, toggle.getAttribute("aria-pressed") !== "true");
+    });
   });
   const exportBtn = document.getElementById("progress-export");
   if (exportBtn) exportBtn.addEventListener("click", () => {
