@@ -33,7 +33,7 @@ run: install
 	$(PY) -m app serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 lint: install-dev
-	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/ruff check app tests bench tools
 
 check: install
 	$(PY) -m app check
@@ -48,12 +48,16 @@ audio: install-dev
 	$(PY) -m app narrate
 
 # Re-vendor the front-end files from the npm registry (pinned in package.json).
-vendor:
+vendor: install
 	npm install --no-save --no-audit --no-fund
 	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx-2.0.11.min.js
 	cp node_modules/htmx-ext-sse/dist/sse.min.js static/vendor/htmx-ext-sse-2.2.4.min.js
 	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css static/vendor/swagger-ui/
 	cp node_modules/axe-core/axe.min.js tests/assets/axe-4.14.1.min.js
+	cp node_modules/idiomorph/dist/idiomorph-ext.min.js static/vendor/idiomorph-ext-0.8.0.min.js
+	cp node_modules/@fontsource/noto-sans-math/LICENSE static/vendor/fonts/NotoSansMath-LICENSE.txt
+	$(VENV)/bin/pip install --quiet -e '.[vendor]'
+	$(PY) tools/subset_math_font.py node_modules/@fontsource/noto-sans-math/files/noto-sans-math-latin-400-normal.woff2 static/vendor/fonts/noto-sans-math-subset.woff2
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

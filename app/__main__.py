@@ -23,8 +23,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_check(require_audio=not args.no_audio)
     if args.command == "serve":
+        import os
+
         import uvicorn
 
+        # A served course renders its pages in the background at start-up.
+        os.environ.setdefault("COURSE_WARM_PAGES", "true")
         uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
                     workers=args.workers, proxy_headers=True)
         return 0

@@ -52,7 +52,8 @@ def _respond(request: Request, status: int, message: str, headers: dict | None =
             headers = {**(headers or {}), "HX-Retarget": f"#{m.group(1)}-error",
                        "HX-Reswap": "innerHTML"}
         return templates.TemplateResponse(
-            request, "_partials/widget_error.html", {"message": message, "status": status},
+            request, "_partials/widget_error.html",
+            {"message": message, "status": status, "inline": bool(m)},
             status_code=status, headers=headers,
         )
     name = "404.html" if status == 404 else "error.html"

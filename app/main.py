@@ -1,5 +1,8 @@
 """The app factory: ``create_app(settings)`` builds everything; nothing at import time."""
 
+import contextlib
+import threading
+
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
@@ -24,7 +27,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     specs = registry()
     course = load_course(settings.lessons_dir, settings.audio_dir, specs)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.warm_pages:  # render every page once, off the event loop
+            threading.Thread(target=app.state.pages.warm, name="warm-pages",
+                             daemon=True).start()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title=f"{settings.course_title}: course API",
         description="The course's modules and the interactive widgets' JSON contracts.",
         version="1.0.0",
@@ -50,6 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 
     app.add_middleware(SelectiveGZip)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, embed_origins=settings.embed_origins)
     app.add_middleware(LimitRequest)
     return app

@@ -26,11 +26,21 @@ MAX_URL_BYTES = 8192
 NO_GZIP_PREFIXES = ("/audio/",)
 
 
+def embed_headers(origins: str) -> list[tuple[bytes, bytes]]:
+    """Security headers of ``/embed/`` pages: framing allowed for ``origins`` only."""
+    ancestors = origins or "'none'"
+    csp = CSP.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+    headers = [h for h in SECURITY_HEADERS if h[0] not in (b"content-security-policy",
+                                                           b"x-frame-options")]
+    return [(b"content-security-policy", csp.encode()), *headers]
+
+
 class SecurityHeaders:
     """Add security headers, Server-Timing, and cache headers for static files."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, embed_origins: str = "") -> None:
         self.app = app
+        self.embed = embed_headers(embed_origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,7 +54,8 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
-                headers += [h for h in SECURITY_HEADERS if h[0] not in names]
+                wanted = self.embed if path.startswith("/embed/") else SECURITY_HEADERS
+                headers += [h for h in wanted if h[0] not in names]
                 # Server time to first byte, read by the benchmarks (bench/).
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 headers.append((b"server-timing", f"app;dur={elapsed_ms:.3f}".encode()))

@@ -1,5 +1,6 @@
 """Typed settings, read from the environment (prefix ``COURSE_``) and validated once."""
 
+import re
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -31,6 +32,21 @@ class Settings(BaseSettings):
     model_queue_timeout_s: float = Field(default=20.0, gt=0, le=300)
     # Require fresh narration for every lesson in `python -m app check`.
     require_audio: bool = True
+    # Origins allowed to frame /embed/… pages (CSP frame-ancestors), space-separated,
+    # e.g. "https://slides.example.org https://lms.example.edu". Empty: no one. Every
+    # other page refuses framing whatever this says.
+    embed_origins: str = ""
+    # Render every page in the background at start-up, so the first learners of each
+    # lesson do not wait for its widgets to compute (serve turns it on).
+    warm_pages: bool = False
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in value.split():
+            if origin != "'self'" and not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?$", origin):
+                raise ValueError(f"'{origin}' is not an origin like https://slides.example.org")
+        return " ".join(value.split())
 
     @field_validator("lessons_dir", "static_dir", "templates_dir")
     @classmethod

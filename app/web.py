@@ -32,6 +32,12 @@ def hash_static(static_dir: Path) -> dict[str, str]:
     return hashes
 
 
+def duration(minutes: int) -> str:
+    """95 -> "1 h 35 min"; 40 -> "40 min"."""
+    hours, rest = divmod(int(minutes), 60)
+    return f"{hours} h {rest} min" if hours else f"{rest} min"
+
+
 def make_templates(settings: Settings, globals_: dict) -> Jinja2Blocks:
     """One Jinja environment: autoescape on, the ``static()`` helper, shared globals."""
     templates = Jinja2Blocks(directory=str(settings.templates_dir))
@@ -54,4 +60,5 @@ def make_templates(settings: Settings, globals_: dict) -> Jinja2Blocks:
     env.globals["controls"] = env.get_template("_partials/controls.html").module
     env.filters["safe_html"] = Markup  # for HTML the server rendered from trusted lessons
     env.filters["log2"] = lambda x: math.log2(x) if x > 0 else 0.0
+    env.filters["duration"] = duration
     return templates

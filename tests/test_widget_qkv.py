@@ -14,7 +14,8 @@ def test_contract_example_hand_worked(client):
     r = get(client, "?q=0.5,1,0,0&k=1,0.5,0,0&others=0,1,0,0;1,1,0,0;0,0,1,0")
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"dot", "scale", "scaled", "scores", "weights", "weight", "output"}
+    assert {"dot", "scale", "scaled", "scores", "weights", "weight", "output"} <= set(body)
+    assert body["labels"][0] == "k (yours)" and len(body["labels"]) == len(body["scores"])
     # q·k = 0.5·1 + 1·0.5 = 1; d = 4 so √d = 2; scaled = 0.5.
     assert body["dot"] == pytest.approx(1.0)
     assert body["scale"] == pytest.approx(2.0)

@@ -117,6 +117,18 @@ class CourseIndex:
                 return e.module.title
         return module_id
 
+    @property
+    def reading_minutes(self) -> int:
+        return sum(lesson.meta.minutes for lesson in self.lessons)
+
+    @property
+    def listening_minutes(self) -> int:
+        return round(sum(e.narration.duration_s for e in self.entries if e.narration) / 60)
+
+    def part_minutes(self, number: int) -> int:
+        return sum(e.lesson.meta.minutes for e in self.entries
+                   if e.lesson and e.part.number == number)
+
     def parts(self) -> list[tuple[Part, list[Entry]]]:
         return [(p, [e for e in self.entries if e.part.number == p.number])
                 for p in self.syllabus.parts]

@@ -13,6 +13,7 @@ from app.widgets.base import (
     parse_vector,
     rounded,
     softmax,
+    ui,
 )
 
 MAX_DIM = 16
@@ -28,17 +29,24 @@ def _joined(parts: list[str]) -> str:
 
 class Params(WidgetParams):
     q: list[str] = Field(["0.5,1,0,0"], max_length=MAX_DIM,
-                         description="Query: 1–16 numbers, comma-separated (or q repeated)")
+                         description="Query: 1–16 numbers, comma-separated (or q repeated)",
+                         json_schema_extra=ui("Query q", control="vector", step=0.1,
+                                              slider=(-2, 2)))
     k: list[str] = Field(["1,0.5,0,0"], max_length=MAX_DIM,
-                         description="The key being scored: same length as q")
+                         description="The key being scored: same length as q",
+                         json_schema_extra=ui("Key k", control="vector", step=0.1,
+                                              slider=(-2, 2)))
     others: str = Field(DEFAULT_OTHERS, max_length=4000,
-                        description="1–15 competing keys, ';' between keys, ',' inside one")
+                        description="1–15 competing keys, ';' between keys, ',' inside one",
+                        json_schema_extra=ui("Other keys"))
     values: str = Field("", max_length=4000,
                         description="Optional value vectors, one per key in the order k, others…; "
-                                    "';' between vectors. Empty: output is null")
+                                    "';' between vectors. Empty: output is null",
+                        json_schema_extra=ui("Values (optional, one per key: k first)"))
     scaled: bool = Field(True, description="true: scores (and so weights) use q·k/√d; false: "
                                            "scores are raw dot products. The 'scaled' field "
-                                           "always reports q·k/√d for comparison")
+                                           "always reports q·k/√d for comparison",
+                         json_schema_extra=ui("Divide by √d"))
 
 
 class Result(WidgetResult):
@@ -49,6 +57,8 @@ class Result(WidgetResult):
     weights: list[float]
     weight: float
     output: list[float] | None
+    labels: list[str]  # "k (yours)", "other 1", …
+    scores_scaled: bool  # whether the scores were divided by √d
 
 
 def _vectors(text: str, name: str, dim: int | None, max_count: int) -> list[np.ndarray]:
@@ -92,7 +102,9 @@ def compute(params: Params) -> Result:
         output = rounded(weights @ np.vstack(values), 9)
     return Result(dot=round(float(dots[0]), 9), scale=round(scale, 12),
                   scaled=round(float(dots[0]) / scale, 9), scores=rounded(scores, 9),
-                  weights=rounded(weights, 9), weight=round(float(weights[0]), 9), output=output)
+                  weights=rounded(weights, 9), weight=round(float(weights[0]), 9), output=output,
+                  labels=["k (yours)", *(f"other {i}" for i in range(1, len(others) + 1))],
+                  scores_scaled=params.scaled)
 
 
 SPEC = WidgetSpec(

@@ -179,11 +179,13 @@ function setup(root) {
   audio.addEventListener("play", () => {
     $("player-play-label").textContent = "Pause";
     root.classList.add("is-playing");
+    document.body.classList.add("narration-playing");
     status("");
   });
   audio.addEventListener("pause", () => {
     $("player-play-label").textContent = "Play";
     root.classList.remove("is-playing");
+    document.body.classList.remove("narration-playing");
     remember();
   });
   audio.addEventListener("ended", remember);

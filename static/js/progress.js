@@ -40,6 +40,12 @@ function render() {
     toggle.setAttribute("aria-pressed", String(complete));
     toggle.textContent = complete ? "Completed ✓ (undo)" : "Mark complete";
   });
+  document.querySelectorAll(".part").forEach((part) => {
+    const count = part.querySelector("[data-part-count]");
+    if (!count) return;
+    const cards = [...part.querySelectorAll(".card[data-module]")];
+    count.textContent = String(cards.filter((c) => done[c.dataset.module]).length);
+  });
   renderSummary(done);
 }
 

@@ -10,8 +10,11 @@ function formOf(widget) { return widget && widget.querySelector(FORM); }
 // The widget's state as a query string: enabled fields only, the last value of a name
 // wins (a checkbox sends a hidden "false" then "true" when ticked).
 export function stateQuery(form) {
+  const vectors = new Set([...form.querySelectorAll("[data-vector]")].map((el) => el.name));
   const values = new Map();
-  for (const [name, value] of new FormData(form)) values.set(name, value);
+  for (const [name, value] of new FormData(form)) {
+    values.set(name, vectors.has(name) && values.has(name) ? `${values.get(name)},${value}` : value);
+  }
   return new URLSearchParams([...values]).toString();
 }
 
@@ -63,9 +66,19 @@ function clearError(widget) {
   if (result) result.classList.remove("is-stale");
 }
 
+function setField1(el, value) {
+  el.value = value;
+  document.querySelectorAll(`output[data-mirror="${CSS.escape(el.id)}"]`).forEach((out) => { out.textContent = value; });
+}
+
 function setField(form, name, value) {
   const field = form.elements.namedItem(name);
   if (!field) return;
+  if (field instanceof RadioNodeList && field[0] && field[0].hasAttribute("data-vector")) {
+    const parts = value.split(",");
+    [...field].forEach((el, i) => { if (i < parts.length) setField1(el, parts[i].trim()); });
+    return;
+  }
   if (field instanceof RadioNodeList) {
     for (const el of field) {
       if (el.type === "checkbox") el.checked = value === "true";
@@ -150,6 +163,12 @@ function wire() {
     const form = field instanceof Element && field.closest(FORM);
     if (!form) return;
     applyModes(form);
+    if (field.hasAttribute("data-vector")) {
+      const parts = [...form.querySelectorAll(`[data-vector][name="${CSS.escape(field.name)}"]`)].map((el) => el.value);
+      form.querySelectorAll(`[data-vector-readout]`).forEach((out) => {
+        if (out.dataset.vectorReadout.endsWith(`-${field.name}`)) out.textContent = `[${parts.join(", ")}]`;
+      });
+    }
     if (event.isTrusted) {
       document.querySelectorAll(`select[data-preset-form="${CSS.escape(form.id)}"]`).forEach((s) => { s.value = ""; });
     }
