@@ -103,6 +103,39 @@ def test_01_real_model_table():
     assert 1 - 0.383 > 0.60
 
 
+def test_01_inline_widget_numbers():
+    """The numbers the text quotes next to the inline next-token and softmax widgets."""
+    from app.engine.smollm2 import load_smollm2
+
+    text = lesson("01")
+    model = load_smollm2()
+
+    def dist(prompt):
+        logits, _ = model.forward(model.encode(prompt))
+        return np.asarray(logits[-1], dtype=np.float64)
+
+    z = dist("The capital of France is Paris")
+    p = softmax(z)
+    top = np.argsort(-p)[:2]
+    assert [model.token_text(int(i)) for i in top] == [".", ","]
+    assert_in(text, f'"." {100 * p[top[0]]:.1f}% and "," {100 * p[top[1]]:.1f}%')
+    z = dist("Once upon a time, there was a little")
+    cold = softmax(z, 0.5)
+    assert_in(text, f"␣girl rises to {100 * np.sort(cold)[-1]:.1f}% and ␣town to "
+                    f"{100 * np.sort(cold)[-2]:.1f}%")
+    hot = softmax(z, 2)
+    assert np.sort(hot)[-1] < 0.03  # "every probability in the top five falls below 3%"
+    assert_in(text, f"␣girl drops to about {100 * np.sort(hot)[-1]:.1f}%")
+    z = dist("The cat sat on the")
+    p = softmax(z)
+    top12 = [model.token_text(int(i)) for i in np.argsort(-p)[:12]]
+    assert top12[0] == " cat" and " mat" not in top12
+    assert_in(text, f"␣cat with only {100 * p.max():.1f}%")
+    # softmax widget set-ups: shifting every logit by 10 changes nothing; equal logits
+    assert np.allclose(softmax([12, 11, 10.5, 10, 9]), softmax([2, 1, 0.5, 0, -1]))
+    assert_in(text, f"{softmax([2, 1, 0.5, 0, -1])[0]:.3f}", f"{math.log2(5):.3f}$ bits")
+
+
 # --- 03 Vectors ----------------------------------------------------------------
 
 
@@ -152,6 +185,28 @@ def test_03_minilm_sentence_similarity():
     e = np.stack([model.encode(s).sentence_embedding() for s in sentences])
     sims = e @ e.T
     assert_in(text, f"score {sims[0, 1]:.3f}", f"score {sims[0, 2]:.3f}")
+
+
+def test_03_inline_widget_numbers():
+    """The cosines quoted next to the embeddings widget, and the half-length checkpoint."""
+    from app.engine.minilm import load_minilm
+    from app.widgets.embeddings import VOCABULARY
+
+    text = lesson("03")
+    a, b = np.array([1.5, 2.0]), np.array([4.0, 3.0])
+    assert a @ b == 12 and a @ b / (np.linalg.norm(a) * np.linalg.norm(b)) == pytest.approx(0.96)
+    model = load_minilm()
+    table = np.asarray(model.word_embeddings, dtype=np.float64)
+    words = [w for w in VOCABULARY if w != "cat"]
+    assert len(VOCABULARY) == 341 and "among 341 common words" in text
+    cat = table[model.vocab_id("cat")]
+    rows = table[[model.vocab_id(w) for w in words]]
+    cos = rows @ cat / (np.linalg.norm(rows, axis=1) * np.linalg.norm(cat))
+    score = dict(zip(words, cos, strict=True))
+    assert words[int(np.argmax(cos))] == "dog"
+    assert_in(text, f"*dog* comes first with {score['dog']:.3f}", f"*car* ({score['car']:.3f})",
+              f"*coffee* ({score['coffee']:.3f})", f"*taxi* ({score['taxi']:.3f})",
+              f"*cat* and *coffee* score {score['coffee']:.3f}")
 
 
 # --- 04 Softmax and temperature ------------------------------------------------
@@ -204,6 +259,31 @@ def test_04_real_model_temperature_table():
         row = f"| {temperature:g} | {100 * top[0]:.1f}% | {100 * top[1]:.1f}% | " \
               f"{100 * top[:10].sum():.1f}% | {entropy_bits(p):.2f} bits |"
         assert_in(text, row)
+
+
+def test_04_inline_widget_numbers():
+    """Numbers quoted next to the inline softmax and next-token widgets and checkpoints."""
+    from app.engine.smollm2 import load_smollm2
+
+    text = lesson("04")
+    z = np.array([3.2, 1.0, 0.2, -1.5])
+    p = softmax(z)
+    assert_in(text, f"takes {p[0]:.3f} of the probability", f"still keeps {p[-1]:.3f}",
+              f"$e^{{4.7}} \\approx {math.exp(4.7):.0f}$")
+    hot = softmax(z, 5)
+    assert_in(text, fmt(hot, 3), f"entropy is {entropy_bits(hot):.3f} bits")
+    assert np.allclose(softmax(z + 100), p)
+    assert_in(text, fmt(softmax([1000, 999, 998]), 3))
+    doubled = softmax(2 * z)
+    assert doubled[0] > 0.86 and np.allclose(doubled, softmax(z, 0.5))
+    assert_in(text, f"rises to {doubled[0]:.4f}", f"from {p[0]:.3f} to {softmax(z, 2)[0]:.3f}")
+    model = load_smollm2()
+    logits, _ = model.forward(model.encode("The capital of France is"))
+    zz = np.asarray(logits[-1], dtype=np.float64)
+    assert_in(text, f"␣Paris gets {softmax(zz).max():.3f}",
+              f"␣Paris falls to {softmax(zz, 2).max():.3f}")
+    gap = np.sort(zz)[-1] - np.sort(zz)[-2]
+    assert round(math.exp(gap)) == 12 and r"$e^{2.5} \\approx 12$" in text  # YAML-escaped
 
 
 # --- 02 Tokenization -----------------------------------------------------------
@@ -281,6 +361,42 @@ def test_02_real_tokenizers_and_sizes():
               f"{49152 * 576 / 134_515_008:.1%}", f"{30522 * 384 / 22_713_216:.1%}")
 
 
+def test_02_inline_widget_claims():
+    """What the text says next to the tokenize and bpe widgets and in its checkpoints."""
+    from app.engine.smollm2 import load_smollm2
+
+    text = lesson("02").replace("&lt;", "<").replace("&gt;", ">")
+    smol = load_smollm2()
+    assert smol.encode("I like strawberry")[-1] == 35199
+    spelled = [smol.token_text(i) for i in smol.encode(" s t r a w b e r r y")]
+    assert spelled == [" " + c for c in "strawberry"]
+    assert_in(text, "each letter is its own token, ten in all")
+    assert [smol.token_text(i) for i in smol.encode("2024")][-1] == "4"
+    # BPE on the toy corpus: the first merge, and the words tokenized after ten merges
+    merges = bpe_merges({"low": 5, "lower": 2, "newest": 6, "widest": 3}, 10)
+    assert merges[0] == (("e", "s"), 9)
+    assert "e + s appears 6 + 3 = 9 times" in text and "l + o appears 5 + 2 = 7 times" in text
+
+    def apply(word):
+        symbols = list(word) + ["</w>"]
+        for (a, b), _ in merges:
+            out, i = [], 0
+            while i < len(symbols):
+                if symbols[i:i + 2] == [a, b]:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(symbols[i])
+                    i += 1
+            symbols = out
+        return symbols
+
+    assert apply("lowest") == ["low", "est</w>"]
+    assert apply("newer") == ["new", "e", "r", "</w>"]
+    assert apply("slow") == ["s", "low</w>"]
+    assert_in(text, "*newer* as new + e + r + `</w>`", "*slow* as s + low`</w>`")
+
+
 def test_02_parameter_totals_match_the_model_files():
     from safetensors.numpy import load_file
 
@@ -319,7 +435,9 @@ def test_05_real_minilm_numbers():
 
     text = lesson("05")
     models = Models()
-    result = embeddings.compute(embeddings.Params(), models)  # the lesson's three sentences
+    carbon = "A mole of carbon-12 has a mass of twelve grams."  # sentence 2, as the lesson sets it
+    assert f"2. *{carbon}*" in text and f'sentence_2: "{carbon}"' in text
+    result = embeddings.compute(embeddings.Params(sentence_2=carbon), models)
     names = {1: "animal", 2: "chemistry", 3: "skin"}
     for pair in result.pairs:
         cells = " | ".join(f"{c:.3f}" for c in pair.cosine_by_layer)
@@ -341,6 +459,30 @@ def test_05_real_minilm_numbers():
         words = [model.tokenizer.id_to_token(int(i)) for i in best]
         first, second = (f"{w} ({sims[i]:.3f})" for w, i in zip(words, best, strict=True))
         assert_in(text, f"| {a} − {b} + {c} | {first} | {second} |")
+
+
+def test_05_inline_widget_numbers():
+    """Numbers quoted next to the inline embeddings widgets and checkpoints."""
+    from app.engine import Models
+    from app.widgets import embeddings
+
+    text = lesson("05")
+    models = Models()
+    carbon = "A mole of carbon-12 has a mass of twelve grams."
+    base = embeddings.compute(embeddings.Params(sentence_2=carbon), models)
+    first = base.pairs[0].cosine_by_layer
+    assert f"{first[0]:.3f}" == "1.000"
+    assert_in(text, f"their cosine is down to {first[-1]:.3f}", f"chemistry pair's {first[-1]:.3f}")
+    animal = embeddings.compute(embeddings.Params(
+        sentence_2=carbon, sentence_3="A mole popped out of the lawn."), models)
+    assert_in(text, f"sentence 1 is {animal.pairs[1].cosine_by_layer[-1]:.3f}")
+    moved = embeddings.compute(embeddings.Params(
+        sentence_2="In chemistry, a mole of carbon-12 has a mass of twelve grams."), models)
+    assert f"{moved.pairs[2].cosine_by_layer[0]:.3f}" == "1.000"
+    for word, shown in (("paris", 2), ("bank", 1)):
+        for n in embeddings.neighbours(models, word, shown):
+            assert_in(text, f"*{n.word}* ({n.cosine:.3f})" if word == "paris"
+                      else f"*{n.word}* wins with {n.cosine:.3f}")
 
 
 # --- 06 Neural network building blocks -----------------------------------------
@@ -391,6 +533,17 @@ def test_06_xor_hat_and_counts():
     exact = grid * 0.5 * (1 + np.vectorize(math.erf)(grid / math.sqrt(2)))
     gap = np.abs(exact - approx)
     assert round(gap.max(), 4) == 0.0005 and abs(abs(grid[gap.argmax()]) - 2.7) < 0.05
+
+
+def test_06_inline_widget_numbers():
+    """Values quoted next to the activation plotters and in the checkpoints."""
+    text = lesson("06")
+    assert_in(text, f"= {gelu(-0.75):.4f}$")
+    t = math.tanh(-1)
+    assert_in(text, f"= {t:.4f}$", f"(-{-t:.4f}) = {-2 * t:.3f}$")
+    exact, approx = gelu(-2.7), 0.5 * -2.7 * (1 + math.tanh(math.sqrt(2 / math.pi)
+                                                            * (-2.7 + 0.044715 * -2.7 ** 3)))
+    assert_in(text, f"exact GELU gives ${exact:.5f}$", f"approximation ${approx:.5f}$")
 
 
 # --- 07 Learning: loss and gradients --------------------------------------------
@@ -457,6 +610,33 @@ def test_07_adam_first_step_is_plus_minus_lr():
         assert step == pytest.approx(math.copysign(lr, g), rel=1e-3)
 
 
+def test_07_inline_widget_numbers():
+    """Numbers quoted next to the gradient-descent and softmax widgets and checkpoints."""
+    text = lesson("07")
+
+    def descend(a, b, lr, steps, x, y):
+        losses = [a * x * x + b * y * y]
+        for _ in range(steps):
+            x, y = x - lr * 2 * a * x, y - lr * 2 * b * y
+            losses.append(a * x * x + b * y * y)
+        return losses, (x, y)
+
+    losses, _ = descend(1, 3, 0.1, 30, -2.5, 1.5)
+    assert losses[0] == pytest.approx(13) and f"{losses[-1]:.5f}" == "0.00001"
+    assert_in(text, "The loss falls from 13 to about 0.00001")
+    assert 1 - 2 * 1.1 == pytest.approx(-1.2) and "$1 - 2\\\\eta = -1.2$" in text
+    _, (x, y) = descend(1, 3, 0.4, 30, -2.5, 1.5)
+    assert abs(y) > 1e3 and 1 - 2 * 3 * 0.4 == pytest.approx(-1.4)  # the lopsided bowl diverges
+    assert_in(text, "$\\\\eta < 1/b = 0.333$")
+    p = softmax([2, 1, 0.5, 0, -1])
+    assert_in(text, f"its probability is {p[0]:.4f} and the loss is $-\\ln {p[0]:.4f} = "
+                    f"{-math.log(p[0]):.4f}$")
+    moon = np.array([2, 1, 0.5, 0, -1]) - (p - np.eye(5)[4])
+    assert_in(text, "logits=" + ",".join(f"{v:.4f}" for v in moon))
+    after = softmax(moon)
+    assert after[4] > p[4] and after.argmax() == 0  # moon rises, but mat still leads
+
+
 # --- 08 RNNs and seq2seq -------------------------------------------------------
 
 
@@ -481,3 +661,22 @@ def test_08_powers_and_counts():
               f"1.1^{{50}} = {1.1 ** 50:.1f}", f"1.1^{{100}} = {tex(round(1.1 ** 100))}")
     assert f"{0.5 ** 50:.0e}" == "9e-16" and "0.5^{50} \\approx 9 \\times 10^{-16}" in text
     assert_in(text, tex(4 * (1000 * 2000 + 1000)), tex(300 * 512 + 512 * 512 + 512))
+
+
+def test_08_inline_widget_numbers():
+    """Values quoted next to the tanh plotter, the additive widget and the checkpoints."""
+    from app.widgets import additive
+
+    text = lesson("08")
+    h = math.tanh(2)
+    assert_in(text, f"$h = {h:.3f}$", f"$1 - {h:.3f}^2 = {1 - h * h:.4f}$",
+              f"the slope is {1 - math.tanh(3) ** 2:.4f}", f"tanh gives {math.tanh(1):.4f}")
+    # Bahdanau's score v·tanh(W_q q + W_k k), recomputed independently from the defaults
+    p = additive.Params()
+    q = np.array([float(v) for v in p.q.split(",")])
+    keys = np.array([[float(v) for v in row.split(",")] for row in p.keys.split(";")])
+    w = np.array([[float(v) for v in row.split(",")] for row in p.wq.split(";")])
+    scores = np.tanh(w @ q + keys @ w.T) @ np.ones(3)
+    weights = softmax(scores)
+    assert_in(text, ", ".join(f"{x:.3f}" for x in weights[:3]) + f" and {weights[3]:.3f}",
+              f"It gets {weights[2]:.3f}")

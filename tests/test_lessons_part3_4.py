@@ -82,7 +82,7 @@ def test_lesson_20_parameter_counts():
         SMOL_TOTAL, smol_per_layer(), 30 * smol_per_layer(), SMOL["vocab"] * d,
         2 * d * d, 2 * d * SMOL["kv"], 3 * d * SMOL["ff"], 12 * 30 * d * d,
         gpt2_small_total(), 12 * 12 * 768**2, llama_total(), 12 * 32 * 4096**2,
-        12 * 96 * 12_288**2, mha, 30 * 2 * d * (d - SMOL["kv"]), 6 * SMOL["vocab"],
+        12 * 96 * 12_288**2, mha, 30 * 2 * d * (d - SMOL["kv"]), 5 * SMOL["vocab"],
         12 * 24 * 1024**2, 50_257 * 1024, 4 * 4096**2, 3 * 4096 * 11_008,
         4 * 4096**2 + 3 * 4096 * 11_008 + 2 * 4096, 2 * 32_000 * 4096,
     ]])
@@ -157,11 +157,13 @@ def rotate(v, angle):
 def test_lesson_18_rope_example():
     text = lesson_text("18")
     q, k, theta = np.array([1.0, 2.0]), np.array([3.0, 1.0]), 0.5
-    scores = [rotate(q, m * theta) @ rotate(k, n * theta) for m, n in [(2, 5), (12, 15), (0, 3)]]
+    # query at m, key at n = m - 3 (three tokens back); the distance is m - n
+    scores = [rotate(q, m * theta) @ rotate(k, n * theta) for m, n in [(5, 2), (15, 12), (3, 0)]]
     assert np.allclose(scores, scores[0])
-    table = [q @ rotate(k, dist * theta) for dist in range(8)]
-    shown = [*rotate(q, 1), *rotate(k, 2.5), *rotate(q, 6), *rotate(k, 7.5), scores[0], *table,
-             q @ rotate(k, -1.5)]
+    assert np.isclose(rotate(q, 3 * theta) @ k, scores[0])
+    table = [q @ rotate(k, -dist * theta) for dist in range(8)]
+    shown = [*rotate(q, 2.5), *rotate(k, 1), *rotate(q, 7.5), *rotate(k, 6), *rotate(q, 1.5),
+             scores[0], *table, q @ rotate(k, 1.5), *rotate(k, 1.5)]
     assert_all_in(text, [f"{v:.4f}" for v in shown])
     thetas = 100_000.0 ** (-np.arange(0, 64, 2) / 64)
     assert len(thetas) == 32

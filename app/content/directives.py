@@ -200,8 +200,11 @@ def _query_value(value: Any) -> str:
 
 
 def query_string(params: dict) -> str:
-    """URL query for a widget state (booleans as true/false, in the given order)."""
-    return urlencode([(k, _query_value(v)) for k, v in params.items()], safe=",;:")
+    """URL query for a widget state (booleans as true/false, a list as a repeated key,
+    in the given order)."""
+    pairs = [(k, _query_value(item)) for k, v in params.items()
+             for item in (v if isinstance(v, (list, tuple)) else [v])]
+    return urlencode(pairs, safe=",;:")
 
 
 def _setup(href: str, line: int, uses: list[WidgetUse]) -> SetupLink:
@@ -219,7 +222,13 @@ def _setup(href: str, line: int, uses: list[WidgetUse]) -> SetupLink:
         target = above[-1] if above else (below[0] if below else None)
         if target is None:
             raise DirectiveError(line, "set-up link: there is no widget on the page to set up")
-    overrides = dict(parse_qsl(spec, keep_blank_values=True))
+    overrides: dict = {}
+    for key, value in parse_qsl(spec, keep_blank_values=True):  # a repeated key: a list
+        if key in overrides:
+            before = overrides[key]
+            overrides[key] = [*(before if isinstance(before, list) else [before]), value]
+        else:
+            overrides[key] = value
     if not overrides:
         raise DirectiveError(line, "set-up link: give parameters, e.g. setup:temperature=0.1")
     return SetupLink(target.anchor, target.name, {**target.params, **overrides}, overrides,

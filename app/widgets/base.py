@@ -198,8 +198,13 @@ class WidgetSpec:
 
     def state(self, params: WidgetParams) -> dict:
         """The parameters that describe this widget's state in a URL: those of the
-        active mode, as plain values."""
-        return {c.name: _plain(getattr(params, c.name)) for c in self.controls
+        active mode, as plain values (a list field stays a list)."""
+        def plain(value):
+            if isinstance(value, (list, tuple)):
+                return [_plain(v) for v in value]
+            return _plain(value)
+
+        return {c.name: plain(getattr(params, c.name)) for c in self.controls
                 if c.applies(params)}
 
     def wants_model(self, params: WidgetParams) -> bool:

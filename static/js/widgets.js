@@ -11,11 +11,18 @@ function formOf(widget) { return widget && widget.querySelector(FORM); }
 // wins (a checkbox sends a hidden "false" then "true" when ticked).
 export function stateQuery(form) {
   const vectors = new Set([...form.querySelectorAll("[data-vector]")].map((el) => el.name));
+  // A single checkbox sends a hidden "false" then "true": the last value wins. A group of
+  // checkboxes sharing a name (a list parameter) sends each ticked value.
+  const single = new Set([...form.querySelectorAll('input[type=hidden][value="false"]')].map((el) => el.name));
   const values = new Map();
   for (const [name, value] of new FormData(form)) {
-    values.set(name, vectors.has(name) && values.has(name) ? `${values.get(name)},${value}` : value);
+    if (vectors.has(name) && values.has(name)) values.set(name, [`${values.get(name)[0]},${value}`]);
+    else if (!single.has(name) && values.has(name)) values.get(name).push(value);
+    else values.set(name, [value]);
   }
-  return new URLSearchParams([...values]).toString();
+  const pairs = [];
+  for (const [name, list] of values) for (const v of list) pairs.push([name, v]);
+  return new URLSearchParams(pairs).toString();
 }
 
 // Show only the controls of the active mode; hidden controls are disabled so that
@@ -80,8 +87,10 @@ function setField(form, name, value) {
     return;
   }
   if (field instanceof RadioNodeList) {
+    const parts = value.split(",");
     for (const el of field) {
-      if (el.type === "checkbox") el.checked = value === "true";
+      if (el.type === "checkbox" && el.value !== "true") el.checked = parts.includes(el.value);
+      else if (el.type === "checkbox") el.checked = value === "true";
       else if (el.type === "radio") el.checked = el.value === value;
       else if (el.type !== "hidden") el.value = value;
     }
