@@ -50,7 +50,7 @@ def test_axe_finds_no_serious_violations(browser, live_server, app, course):
 
 
 def test_page_weight_budget(live_server, course):
-    """HTML + CSS + JS, gzip as sent, excluding audio and fonts."""
+    """HTML + CSS + JS + the maths font, gzip as sent, excluding audio."""
     for path in ["/", reference_lesson(course)]:
         page = httpx.get(live_server + path, headers={"Accept-Encoding": "gzip"})
         html = page.content
@@ -64,6 +64,10 @@ def test_page_weight_budget(live_server, course):
             total += size
             if ".js?" in asset:
                 js_total += size
+        css = next(a for a in re.findall(r'href="(/static/[^"]+\.css\?v=[0-9a-f]+)"', page.text))
+        stylesheet = httpx.get(live_server + css).text
+        for font in re.findall(r'url\("\.\./(vendor/fonts/[^"]+)"\)', stylesheet):
+            total += len(httpx.get(f"{live_server}/static/{font}").content)
         assert total < PAGE_BUDGET_BYTES, f"{path}: {total} bytes"
         assert js_total < JS_BUDGET_BYTES, f"{path}: JS {js_total} bytes"
 
@@ -74,10 +78,10 @@ def test_keyboard_only_slider_updates_result(page):
     before = page.locator("[data-testid=entropy]").inner_text()
     page.keyboard.press("Tab")
     for _ in range(30):
-        if page.evaluate("document.activeElement.id") == "softmax-temperature":
+        if page.evaluate("document.activeElement.id") == "w-softmax-temperature":
             break
         page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.id") == "softmax-temperature"
+    assert page.evaluate("document.activeElement.id") == "w-softmax-temperature"
     for _ in range(10):
         page.keyboard.press("ArrowRight")
     expect(page.locator("[data-testid=entropy]")).not_to_have_text(before)
@@ -88,8 +92,8 @@ def test_script_payloads_never_execute(page, app):
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     payload = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
     page.goto("/playground/softmax")
-    page.fill("#softmax-logits", payload)
-    expect(page.locator("#w-softmax-result .widget-error")).to_be_visible()
+    page.fill("#w-softmax-logits", payload)
+    expect(page.locator("#w-softmax-error")).to_be_visible()
     for name in sorted(app.state.widgets):
         page.goto(f"/widgets/{name}?sentence={payload}&prompt={payload}&text={payload}")
     page.goto("/modules/" + payload)

@@ -89,7 +89,7 @@ def test_source_chooses_between_inputs(client):
     ({"scores": "1,x;3,4"}, "not a number"),
     ({"scores": "1,1e4;3,4"}, "between"),
     ({"scores": ";".join([",".join(["0"] * 13)] * 13)}, "scores"),
-    ({"source": "sentence"}, "type at least one word"),
+    ({"source": "sentence", "sentence": "  "}, "type at least one word"),
     ({"sentence": "word " * 31}, "limit is 32"),
     ({"sentence": "Hi", "layer": 7}, "layer"),
     ({"sentence": "Hi", "head": 0}, "head"),
@@ -132,15 +132,26 @@ def test_property_wrong_axis_sums_columns_and_still_hides_the_future(rows):
     assert (w[np.triu_indices(len(rows), k=1)] == 0).all()
 
 
+def test_default_is_the_typed_scores_mode_and_a_sentence_switches(client):
+    from app.widgets.causal_mask import SPEC
+
+    assert Params().source == "scores"
+    assert Params(sentence="Hi there").source == "sentence"  # auto: the input given
+    state = SPEC.state(Params())  # only the active mode's fields go in the URL
+    assert "scores" in state and not {"sentence", "layer", "head"} & set(state)
+    state = SPEC.state(Params(source="sentence"))
+    assert {"sentence", "layer", "head"} <= set(state) and "scores" not in state
+
+
 def test_fragment_cells_are_focusable_and_explained(client):
     r = client.get("/widgets/causal-mask", params={"scores": "1,2,3;4,5,6;7,8,9"})
     assert r.status_code == 200 and "style=" not in r.text
-    cells = parse(r.text).find_all("g", "cm-cell")
+    cells = parse(r.text).find_all("td", "cm-cell")
     assert len(cells) == 9
     assert all(c.attrs["tabindex"] == "0" for c in cells)
     future = next(c for c in cells if c.attrs["data-i"] == "1" and c.attrs["data-j"] == "2")
     assert future.attrs["aria-label"].startswith("token 2 cannot see token 3: it is in the future")
-    assert future.find("title").text() == future.attrs["aria-label"]
+    assert future.attrs["title"] == future.attrs["aria-label"]
     past = next(c for c in cells if c.attrs["data-i"] == "2" and c.attrs["data-j"] == "0")
     assert "token 3 attends to token 1: it is in the past" in past.attrs["aria-label"]
 
@@ -161,6 +172,7 @@ def test_fragment_escapes_tokens(client):
 def test_toggling_the_mask_zeroes_the_upper_triangle(page):
     page.goto("/playground/causal-mask")
     masked = page.locator("[data-testid=cm-grid] .cm-cell.masked")
+    causal = page.locator("#w-causal-mask-causal")
 
     def upper_weights():
         return page.eval_on_selector_all(
@@ -170,12 +182,12 @@ def test_toggling_the_mask_zeroes_the_upper_triangle(page):
 
     expect(masked).to_have_count(3, timeout=TIMEOUT_MS)  # 3×3 default: the upper triangle
     assert upper_weights() == [0, 0, 0]
-    page.check("[data-testid=cm-bidirectional]")
+    causal.uncheck()
     expect(masked).to_have_count(0, timeout=TIMEOUT_MS)
     assert all(w > 0 for w in upper_weights())
     # The form's "input throttle:80ms" makes htmx drop every event on the form for 80 ms
     # after a request, so a second click inside that window would send nothing.
     page.wait_for_timeout(200)
-    page.check("[data-testid=cm-causal]")
+    causal.check()
     expect(masked).to_have_count(3, timeout=TIMEOUT_MS)
     assert upper_weights() == [0, 0, 0]

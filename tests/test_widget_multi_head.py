@@ -106,8 +106,8 @@ def test_fragment_has_a_button_per_head_and_the_count(client):
 @pytest.mark.browser
 def test_clicking_a_head_enlarges_it(page):
     page.goto("/playground/multi-head")
-    caption = page.locator("[data-testid=mh-focus] figcaption")
+    caption = page.locator("[data-testid=mh-focus] > figcaption")
     expect(caption).to_contain_text("Head 1 of", timeout=TIMEOUT_MS)
-    page.click("#multi-head-h7")
+    page.click("#w-multi-head-h7")
     expect(caption).to_contain_text("Head 7 of", timeout=TIMEOUT_MS)
-    expect(page.locator("#multi-head-h7")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#w-multi-head-h7")).to_have_attribute("aria-pressed", "true")

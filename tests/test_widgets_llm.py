@@ -59,7 +59,29 @@ def test_next_token_422(client, params, fragment):
 
 def test_next_token_fragment_has_append_buttons(client):
     html = client.get("/widgets/next-token", params={"top_k": 3}).text
-    assert html.count('data-testid="nt-candidate"') == 3 and 'data-append=" Paris"' in html
+    assert html.count('data-testid="nt-candidate"') == 3
+    # choosing " Paris" sets the prompt to the prompt + its text
+    assert 'data-set-field="prompt" data-value="The capital of France is Paris"' in html
+
+
+def test_next_token_partial_bytes_show_as_bytes_and_append_by_id(client, model):
+    prompt = "我们"  # 我 is two tokens, <E6><88> and <91>
+    ids = model.encode(prompt)
+    html = client.get("/widgets/next-token", params={"prompt": prompt, "top_k": 20}).text
+    assert "&lt;E6&gt;&lt;88&gt;" in html and "\ufffd" not in html
+    # a candidate that is not whole text on its own is appended by id, not as "�"
+    data = get_json(client, "next-token", prompt=prompt, top_k=20)
+    partial = [c for c in data["candidates"] if "\ufffd" in c["text"]]
+    assert partial, "expected a byte-piece candidate"
+    assert f'data-set-field="extra_ids" data-value="{partial[0]["id"]}"' in html
+    # with ids appended, the model reads prompt + ids; every later choice appends an id
+    both = get_json(client, "next-token", prompt="Hi", extra_ids=f"{ids[0]},{ids[1]}")
+    assert [t["id"] for t in both["prompt_tokens"]][-2:] == ids[:2]
+    html = client.get("/widgets/next-token", params={"prompt": "Hi",
+                                                     "extra_ids": str(ids[0])}).text
+    assert f'data-value="{ids[0]},' in html and 'data-set-field="prompt"' not in html
+    bad = client.get("/api/widgets/next-token", params={"prompt": "Hi", "extra_ids": "999999"})
+    assert bad.status_code == 422 and "extra_ids" in bad.json()["error"]
 
 
 # -- tokenize --------------------------------------------------------------------------------
@@ -86,7 +108,12 @@ def test_tokenize_422(client, text):
 def test_lm_attention_contract(client, model):
     prompt = "The cat sat on the mat"
     data = get_json(client, "lm-attention", prompt=prompt, layer=17, head=4)
-    assert set(data) == {"model", "tokens", "layer", "head", "kv_head", "weights"}
+    assert set(data) == {"model", "tokens", "layer", "head", "kv_head", "weights", "row",
+                         "row_sum", "row_argmax", "vmax", "group_heads"}
+    n = len(data["tokens"])
+    assert data["row"] == n - 1 and data["row_sum"] == pytest.approx(1, abs=1e-5)
+    assert data["vmax"] == pytest.approx(max(map(max, data["weights"])))
+    assert data["group_heads"] == [4, 5, 6]
     assert (data["layer"], data["head"], data["kv_head"]) == (17, 4, 2)
     w = np.array(data["weights"])
     n = len(data["tokens"])
@@ -114,7 +141,7 @@ def test_lm_attention_422(client, params, fragment):
 def test_lm_attention_fragment_marks_query_row(client):
     html = client.get("/widgets/lm-attention", params={"prompt": "a b c d", "row": 1}).text
     assert 'data-testid="lm-heatmap" data-layer="17" data-head="4"' in html
-    assert 'name="row" type="hidden" value="1"' in html
+    assert 'data-set-field="row" data-value="1"' in html
     pressed = re.findall(r'aria-pressed="(true|false)" data-testid="lm-query"', html)
     assert pressed == ["false", "true", "false", "false"]
 
@@ -178,6 +205,18 @@ def test_stream_and_live_fragment_422(client):
     assert response.status_code == 422 and "prompt" in response.json()["error"]
     html = client.get("/widgets/generate/live", params={"prompt": LONG_PROMPT}).text
     assert "widget-error" in html and "64" in html
+
+
+def test_generate_live_result_streams_instead_of_computing(client):
+    data = get_json(client, "generate", prompt="Hi", live="true")
+    assert data["tokens"] == [] and data["text"] == ""
+    html = client.get("/widgets/generate", params={"prompt": "Hi", "seed": 3, "live": "true"}).text
+    assert 'sse-connect="/api/stream/generate?prompt=Hi&amp;' in html and "seed=3" in html
+    assert "live=" not in html.split("sse-connect=")[1].split('"')[1]
+    assert client.get("/widgets/generate", params={"prompt": "", "live": "true"}).status_code == 422
+    html = client.get("/widgets/generate", params={"prompt": "Hi", "max_tokens": 2,
+                                                   "temperature": 0}).text
+    assert 'data-set-field="live" data-value="true"' in html and "gen-token" in html
 
 
 def test_live_fragment_connects_with_same_params(client):

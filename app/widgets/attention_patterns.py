@@ -15,17 +15,21 @@ and, independently, from a closed form; the widget shows both.
 import numpy as np
 from pydantic import Field
 
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
 
 MAX_N = 64  # a 64 × 64 grid of cells is still readable and four masks stay small
 
 
 class Params(WidgetParams):
-    n: int = Field(16, ge=1, le=MAX_N, description=f"Sequence length (1–{MAX_N})")
+    n: int = Field(16, ge=1, le=MAX_N, description=f"Sequence length (1–{MAX_N})",
+                   json_schema_extra=ui("Sequence length n"))
     window: int = Field(3, ge=1, le=MAX_N, description="Keys per token in the window, "
-                                                      "itself included")
-    dilation: int = Field(2, ge=1, le=16, description="Gap between keys in the dilated pattern")
-    global_tokens: int = Field(1, ge=0, le=MAX_N, description="First g positions are global")
+                                                      "itself included",
+                        json_schema_extra=ui("Window w"))
+    dilation: int = Field(2, ge=1, le=16, description="Gap between keys in the dilated pattern",
+                          json_schema_extra=ui("Dilation r"))
+    global_tokens: int = Field(1, ge=0, le=MAX_N, description="First g positions are global",
+                               json_schema_extra=ui("Global tokens g", slider=(0, 16)))
 
 
 class Pattern(WidgetResult):
@@ -39,6 +43,7 @@ class Pattern(WidgetResult):
     keys_last: int  # keys the last query attends to
     reach: int  # how far back the last query sees: i − min allowed j
     runs: list[tuple[int, int, int]]  # (row, first column, length) of allowed cells
+    percent: int = Field(0, exclude=True)  # HTML only: share × 100, rounded
 
 
 class Result(WidgetResult):
@@ -47,6 +52,8 @@ class Result(WidgetResult):
     dilation: int
     global_tokens: int
     patterns: list[Pattern]
+    # HTML only: the full causal triangle as runs (row, 0, row + 1), drawn under each mask.
+    causal_runs: list[tuple[int, int, int]] = Field(default_factory=list, exclude=True)
 
 
 def masks(n: int, w: int, r: int, g: int) -> dict[str, np.ndarray]:
@@ -103,8 +110,10 @@ def compute(params: Params) -> Result:
         patterns.append(Pattern(
             key=key, name=name, rule=rule, formula=formula, pairs=int(mask.sum()),
             closed_form=forms[key], share=round(float(mask.sum()) / forms["full"], 6),
-            keys_last=int(last.size), reach=int(n - 1 - last.min()), runs=runs(mask)))
-    return Result(n=n, window=w, dilation=r, global_tokens=g, patterns=patterns)
+            keys_last=int(last.size), reach=int(n - 1 - last.min()), runs=runs(mask),
+            percent=round(float(mask.sum()) / forms["full"] * 100)))
+    return Result(n=n, window=w, dilation=r, global_tokens=g, patterns=patterns,
+                  causal_runs=[(i, 0, i + 1) for i in range(n)])
 
 
 SPEC = WidgetSpec(

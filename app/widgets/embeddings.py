@@ -9,9 +9,9 @@ vectors across sentences at the embedding output (layer 0) and after each of the
 import numpy as np
 from pydantic import Field
 
-from app.engine.minilm import MODEL_NAME, N_LAYERS
-from app.widgets._minilm import encode_sentence, sentence_field
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
+from app.engine.minilm import MAX_TOKENS, MODEL_NAME, N_LAYERS
+from app.widgets._minilm import MAX_SENTENCE_CHARS, encode_sentence
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
 
 # Common English words that are each one WordPiece (a test checks it), grouped by theme so
 # neighbours have something to find.
@@ -68,18 +68,32 @@ VOCABULARY: tuple[str, ...] = tuple(w for words in THEMES.values() for w in word
 MAX_NEIGHBOURS = 20
 MAX_WORD_CHARS = 40
 DIGITS = 6
+# The line chart of (b): x in % of its width (text keeps its CSS size), y in px.
+CHART_LEFT, CHART_RIGHT = 12.0, 96.0  # % of the width
+CHART_TOP, CHART_HEIGHT = 12, 170  # px
+SENTENCE_HELP = (f"An English sentence of at most {MAX_TOKENS} model tokens, [CLS] and [SEP] "
+                 "included, with the shared word in it")
 
 
 class Params(WidgetParams):
     word: str = Field("king", min_length=1, max_length=MAX_WORD_CHARS, description=(
-        "A word the model stores as one WordPiece; its nearest neighbors are listed"))
-    k: int = Field(8, ge=1, le=MAX_NEIGHBOURS, description="How many neighbors (1–20)")
+        "A word the model stores as one WordPiece; its nearest neighbors are listed"),
+        json_schema_extra=ui("(a) Word"))
+    k: int = Field(8, ge=1, le=MAX_NEIGHBOURS, description="How many neighbors (1–20)",
+                   json_schema_extra=ui("(a) Neighbors"))
     shared_word: str = Field("mole", min_length=1, max_length=MAX_WORD_CHARS, description=(
-        "A word that appears, as one token, in every sentence below"))
-    sentence_1: str = sentence_field("The mole dug a tunnel under the garden.")
-    sentence_2: str = sentence_field("A mole of carbon has a mass of twelve grams.")
-    sentence_3: str = Field("The doctor checked the mole on her arm.", max_length=300,
-                            description="Optional third sentence (empty = compare two)")
+        "A word that appears, as one token, in every sentence below"),
+        json_schema_extra=ui("(b) Shared word"))
+    sentence_1: str = Field("The mole dug a tunnel under the garden.", min_length=1,
+                            max_length=MAX_SENTENCE_CHARS, description=SENTENCE_HELP,
+                            json_schema_extra=ui("(b) Sentence 1"))
+    sentence_2: str = Field("A mole of carbon has a mass of twelve grams.", min_length=1,
+                            max_length=MAX_SENTENCE_CHARS, description=SENTENCE_HELP,
+                            json_schema_extra=ui("(b) Sentence 2"))
+    sentence_3: str = Field("The doctor checked the mole on her arm.",
+                            max_length=MAX_SENTENCE_CHARS,
+                            description="Optional third sentence (empty = compare two)",
+                            json_schema_extra=ui("(b) Sentence 3 (optional)"))
 
 
 class Neighbour(WidgetResult):
@@ -97,6 +111,8 @@ class Pair(WidgetResult):
     a: int  # sentence numbers, 1-based
     b: int
     cosine_by_layer: list[float]  # (7,): [0] embedding output, [i] after layer i
+    # HTML only: the line's points on the chart, (x in % of its width, y in px).
+    points: list[tuple[float, float]] = Field(default_factory=list, exclude=True)
 
 
 class Result(WidgetResult):
@@ -107,6 +123,9 @@ class Result(WidgetResult):
     shared_word: str
     sentences: list[ContextSentence]
     pairs: list[Pair]
+    # HTML only: the chart's y ticks (value, y px) and x ticks (label, x %).
+    y_ticks: list[tuple[float, float]] = Field(default_factory=list, exclude=True)
+    x_ticks: list[tuple[str, float]] = Field(default_factory=list, exclude=True)
 
 
 def single_wordpiece(models, word: str, field: str) -> str:
@@ -171,17 +190,31 @@ def context_vectors(models, params: Params) -> tuple[str, list[ContextSentence],
 
 def compute(params: Params, models) -> Result:
     shared, sentences, vectors = context_vectors(models, params)
-    pairs = []
+    curves = []
     for a in range(len(sentences)):
         for b in range(a + 1, len(sentences)):
             by_layer = [float(cosine_rows(vectors[a, layer][None], vectors[b, layer])[0])
                         for layer in range(N_LAYERS + 1)]
-            pairs.append(Pair(a=a + 1, b=b + 1,
-                              cosine_by_layer=[round(c, DIGITS) for c in by_layer]))
+            curves.append((a + 1, b + 1, [round(c, DIGITS) for c in by_layer]))
+    # y axis from the lowest similarity (floored to 0.1, at least 0) up to 1
+    lo = max(min(min(c) for _, _, c in curves), 0.0)
+    lo = float(np.floor(lo * 10) / 10)
+    span = max(1.0 - lo, 0.1)
+
+    def x(layer: int) -> float:
+        return round(CHART_LEFT + layer * (CHART_RIGHT - CHART_LEFT) / N_LAYERS, 3)
+
+    def y(value: float) -> float:
+        return round(CHART_TOP + (1.0 - value) / span * CHART_HEIGHT, 2)
+
+    pairs = [Pair(a=a, b=b, cosine_by_layer=c, points=[(x(k), y(v)) for k, v in enumerate(c)])
+             for a, b, c in curves]
     return Result(model=MODEL_NAME, word=single_wordpiece(models, params.word, "word"),
                   neighbours=neighbours(models, params.word, params.k),
                   vocabulary_size=len(VOCABULARY), shared_word=shared, sentences=sentences,
-                  pairs=pairs)
+                  pairs=pairs,
+                  y_ticks=[(v, y(v)) for v in (lo, round((lo + 1) / 2, 3), 1.0)],
+                  x_ticks=[("emb" if k == 0 else str(k), x(k)) for k in range(N_LAYERS + 1)])
 
 
 SPEC = WidgetSpec(

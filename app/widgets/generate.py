@@ -4,9 +4,11 @@
 for the Server-Sent Events route (``app/routes/stream.py``), which only renders what it gets.
 """
 
+import hashlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import numpy as np
 from pydantic import Field, field_validator
@@ -15,11 +17,13 @@ from app.widgets._smollm2 import (
     MAX_PROMPT_TOKENS,
     TokenOut,
     check_temperature,
+    is_whole_text,
     probabilities,
     prompt_field,
     prompt_ids,
+    token_label,
 )
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
 
 MAX_NEW_TOKENS = 64
 # Without the cache every step re-runs the whole prefix, so the work grows with the square
@@ -31,18 +35,33 @@ MAX_TOP_K = 1000
 class Params(WidgetParams):
     prompt: str = prompt_field("Once upon a time, a little robot")
     max_tokens: int = Field(32, ge=1, le=MAX_NEW_TOKENS,
-                            description=f"New tokens to generate (1–{MAX_NEW_TOKENS})")
+                            description=f"New tokens to generate (1–{MAX_NEW_TOKENS})",
+                            json_schema_extra=ui("New tokens"))
     temperature: float = Field(0.8, ge=0, le=5,
-                               description="0 = greedy (always the most likely token); 0–5")
+                               description="0 = greedy (always the most likely token); 0–5",
+                               json_schema_extra=ui("Temperature (0 = greedy)", step=0.05,
+                                                    slider=(0, 2)))
     top_k: int = Field(50, ge=0, le=MAX_TOP_K, description=(
-        f"Sample only among the k most likely tokens (0 = all; at most {MAX_TOP_K})"))
+        f"Sample only among the k most likely tokens (0 = all; at most {MAX_TOP_K})"),
+        json_schema_extra=ui("Top-k (0 = off)", slider=(0, 200)))
     top_p: float = Field(0.95, gt=0, le=1, description="Nucleus: the smallest set of tokens "
-                                                       "whose probabilities reach p (0 < p ≤ 1)")
-    seed: int = Field(7, ge=0, le=2**32 - 1, description="Random seed: same seed, same text")
+                                                       "whose probabilities reach p (0 < p ≤ 1)",
+                         json_schema_extra=ui("Top-p", step=0.05, slider=(0.05, 1)))
+    seed: int = Field(7, ge=0, le=2**32 - 1, description="Random seed: same seed, same text",
+                      json_schema_extra=ui("Seed", control="number"))
 
     _temperature = field_validator("temperature")(check_temperature)
     kv_cache: bool = Field(True, description="Reuse past keys/values (false: recompute the "
-                                             "whole prefix at every step)")
+                                             "whole prefix at every step)",
+                           json_schema_extra=ui("Use the KV cache (off: recompute the whole "
+                                                "prefix at every step)"))
+    # The shell recomputes a widget on every change; a whole run takes seconds, so the page
+    # asks for a live run instead: this request then only checks the prompt, and the run
+    # streams token by token over SSE (/api/stream/generate) with the same parameters.
+    live: bool = Field(False, description=(
+        "HTML: stream the run token by token over SSE instead of computing it in this "
+        "request (the JSON result is then empty)"),
+        json_schema_extra=ui("Stream live", control="hidden"))
 
 
 class GeneratedToken(TokenOut):
@@ -54,6 +73,10 @@ class Result(WidgetResult):
     tokens: list[GeneratedToken]
     ms_per_token: float  # mean wall time per new token, prompt processing included
     kv_cache: bool
+    # HTML only (not in the JSON contract):
+    stream_url: str = Field("", exclude=True)  # the SSE stream of this run, when live
+    run_key: str = Field("", exclude=True)  # short digest of the parameters: one id per run
+    percents: list[float] = Field(default_factory=list, exclude=True)  # p × 100 per token
 
 
 @dataclass(frozen=True)
@@ -111,8 +134,11 @@ def steps(params: Params, model) -> Iterator[Step]:
         ms = (time.perf_counter() - start) * 1000
         prob = float(probabilities(logits)[token])
         prefix.append(token)
-        yield Step(index, GeneratedToken(id=token, text=model.token_text(token),
-                                         probability=prob), ms)
+        text = model.token_text(token)
+        # A piece of a character (half of a Chinese character, an emoji) shows as its bytes.
+        label = text if is_whole_text(model, token) else token_label(model, token)
+        yield Step(index, GeneratedToken(id=token, text=text, label=label, probability=prob),
+                   ms)
         if token in model.stop_ids:
             break
 
@@ -134,11 +160,26 @@ def run_events(params: Params, models) -> Iterator[tuple[str, object]]:
     yield "done", summarise(params, model, done)
 
 
+def stream_url(params: Params) -> str:
+    return "/api/stream/generate?" + urlencode(params.model_dump(exclude={"live"}))
+
+
 def compute(params: Params, models) -> Result:
-    """A whole run (remembered per parameter set; the timing is that of the first run)."""
+    """A whole run (remembered per parameter set; the timing is that of the first run).
+
+    ``live``: only check the prompt and return an empty run whose ``stream_url`` the page
+    connects to, so the tokens arrive one by one as the model picks them."""
     model = models.smollm2()
-    return model.memo(("generate", params), lambda: summarise(params, model,
-                                                              list(steps(params, model))))
+    url = stream_url(params)
+    key = hashlib.sha256(url.encode()).hexdigest()[:12]
+    if params.live:
+        check(params, model)
+        return Result(text="", tokens=[], ms_per_token=0.0, kv_cache=params.kv_cache,
+                      stream_url=url, run_key=key)
+    run = model.memo(("generate", params.model_copy(update={"live": False})),
+                     lambda: summarise(params, model, list(steps(params, model))))
+    return run.model_copy(update={"stream_url": url, "run_key": key,
+                                  "percents": [t.probability * 100 for t in run.tokens]})
 
 
 SPEC = WidgetSpec(

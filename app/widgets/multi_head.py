@@ -7,8 +7,15 @@ import numpy as np
 from pydantic import Field
 
 from app.engine.minilm import MODEL_NAME, N_HEADS
-from app.widgets._minilm import encode_sentence, head_field, layer_field, sentence_field
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, rounded
+from app.widgets._minilm import encode_sentence, layer_field, sentence_field
+from app.widgets.base import (
+    WidgetInputError,
+    WidgetParams,
+    WidgetResult,
+    WidgetSpec,
+    rounded,
+    ui,
+)
 
 DEFAULT_SENTENCE = "The animal didn't cross the street because it was tired"
 MOSTLY = 0.5  # a head "mostly" does X when X gets over half of the attention on average
@@ -27,9 +34,12 @@ class Params(WidgetParams):
     PRESETS: ClassVar[dict[str, tuple[str, int, int]]] = PRESETS
     sentence: str = sentence_field(DEFAULT_SENTENCE)
     layer: int = layer_field(1)
-    head: int = head_field(1)  # the enlarged head
-    d_model: int = Field(384, ge=1, le=100_000, description="Counter: model width d_model")
-    n_heads: int = Field(12, ge=1, le=1024, description="Counter: heads (must divide d_model)")
+    head: int = Field(1, ge=1, le=N_HEADS, description=f"The enlarged head, 1–{N_HEADS}",
+                      json_schema_extra=ui("Enlarged head", control="hidden"))
+    d_model: int = Field(384, ge=1, le=100_000, description="Counter: model width d_model",
+                         json_schema_extra=ui("Counter: model width d_model", control="number"))
+    n_heads: int = Field(12, ge=1, le=1024, description="Counter: heads (must divide d_model)",
+                         json_schema_extra=ui("Counter: heads", control="number"))
 
 
 class HeadSummary(WidgetResult):
@@ -42,6 +52,9 @@ class HeadSummary(WidgetResult):
     sep: float  # mean weight on [SEP] (last column)
     entropy: float  # mean row entropy / log(n), 0 (one token) … 1 (uniform)
     weights: list[list[float]]  # (n, n), rows = queries
+    # HTML only: the thumbnail's cells of at least 5% as (row, column, colour step 1–10).
+    thumb: list[tuple[int, int, int]] = Field(default_factory=list, exclude=True)
+    percents: dict[str, int] = Field(default_factory=dict, exclude=True)  # rounded stats, %
 
 
 class ParamCount(WidgetResult):
@@ -63,6 +76,7 @@ class Result(WidgetResult):
     head: int
     heads: list[HeadSummary]
     params: ParamCount
+    focus_vmax: float = Field(1.0, exclude=True)  # largest weight of the enlarged head
 
 
 def describe_head(w: np.ndarray) -> tuple[str, dict[str, float]]:
@@ -116,10 +130,17 @@ def compute(params: Params, models) -> Result:
     for h in range(N_HEADS):
         w = enc.attentions[params.layer - 1, h]
         pattern, stats = describe_head(w)
+        levels = np.clip(np.rint(w * 10), 0, 10).astype(int)
+        thumb = [(int(i), int(j), int(levels[i, j])) for i, j in zip(*np.nonzero(w >= 0.05),
+                                                                      strict=True)]
         heads.append(HeadSummary(head=h + 1, pattern=pattern, weights=rounded(w, 6),
+                                 thumb=thumb,
+                                 percents={k: round(v * 100) for k, v in stats.items()},
                                  **{k: round(v, 6) for k, v in stats.items()}))
+    focus = enc.attentions[params.layer - 1, params.head - 1]
     return Result(model=MODEL_NAME, tokens=list(enc.tokens), layer=params.layer,
-                  head=params.head, heads=heads, params=counter)
+                  head=params.head, heads=heads, params=counter,
+                  focus_vmax=max(float(focus.max()), 1e-9))
 
 
 SPEC = WidgetSpec(
@@ -131,4 +152,6 @@ SPEC = WidgetSpec(
     compute=compute,
     uses_model=True,
     full_width=True,
+    presets={key: (f"{label}: d_model {d:,}, {h} heads", {"d_model": d, "n_heads": h})
+             for key, (label, d, h) in PRESETS.items()},
 )

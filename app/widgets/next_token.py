@@ -4,29 +4,67 @@ import numpy as np
 from pydantic import Field
 
 from app.engine.smollm2 import MODEL_NAME
-from app.widgets._smollm2 import TokenOut, probabilities, prompt_field, prompt_ids, token_list
-from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec
+from app.widgets._smollm2 import (
+    MAX_PROMPT_TOKENS,
+    TokenOut,
+    is_whole_text,
+    probabilities,
+    prompt_field,
+    prompt_ids,
+    show_bytes,
+    token_bytes,
+    token_label,
+    token_list,
+)
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
 
 MAX_TOP_K = 50
 
 
 class Params(WidgetParams):
     prompt: str = prompt_field()
-    top_k: int = Field(10, ge=1, le=MAX_TOP_K,
-                       description=f"How many candidates to list (1–{MAX_TOP_K})")
     temperature: float = Field(1.0, ge=0.05, le=10, description="Divides the logits before the "
-                                                              "softmax (0.05–10)")
+                                                              "softmax (0.05–10)",
+                               json_schema_extra=ui("Temperature", step=0.05, slider=(0.1, 3)))
+    top_k: int = Field(10, ge=1, le=MAX_TOP_K,
+                       description=f"How many candidates to list (1–{MAX_TOP_K})",
+                       json_schema_extra=ui("Candidates shown", slider=(1, 20)))
+    # A chosen candidate whose bytes are not valid UTF-8 on their own (half of a Chinese
+    # character or an emoji) cannot be appended to the prompt as text: its id goes here.
+    extra_ids: str = Field("", max_length=500, pattern=r"^(\d{1,6}(,\d{1,6})*)?$", description=(
+        "Token ids appended after the prompt's own tokens, comma-separated (how the widget "
+        "appends a chosen token that is not whole text, e.g. <E6><88>)"),
+        json_schema_extra=ui("Tokens appended by id", control="hidden"))
 
 
 class Candidate(TokenOut):
     logit: float
     probability: float
+    # HTML only: what choosing this candidate sets ("prompt": the prompt + its text;
+    # "extra_ids": the id appended, when its bytes are not whole text or ids are pending).
+    set_field: str = Field("prompt", exclude=True)
+    set_value: str = Field("", exclude=True)
+    percent: float = Field(0.0, exclude=True)  # probability × 100
 
 
 class Result(WidgetResult):
     model: str
-    prompt_tokens: list[TokenOut]
+    prompt_tokens: list[TokenOut]  # every token the model reads: the prompt's, then extra_ids
     candidates: list[Candidate]  # most probable first
+    # HTML only (not in the JSON contract):
+    n_typed: int = Field(0, exclude=True)  # how many of prompt_tokens come from the text
+    extra_text: str = Field("", exclude=True)  # the appended ids' bytes, decoded as far as whole
+    shown_percent: float = Field(0.0, exclude=True)  # Σ of the listed probabilities, in %
+    rest_percent: float = Field(0.0, exclude=True)
+
+
+def parse_ids(text: str, vocab_size: int) -> list[int]:
+    ids = [int(t) for t in text.split(",")] if text else []
+    for i in ids:
+        if i >= vocab_size:
+            raise WidgetInputError(f"extra_ids: {i} is not a token id (the vocabulary has "
+                                   f"{vocab_size:,} tokens, 0–{vocab_size - 1})")
+    return ids
 
 
 def compute(params: Params, models) -> Result:
@@ -36,14 +74,32 @@ def compute(params: Params, models) -> Result:
     the rest of the mass is spread over the tokens not listed.
     """
     model = models.smollm2()
-    ids = prompt_ids(model, params.prompt)
+    typed = prompt_ids(model, params.prompt)
+    extra = parse_ids(params.extra_ids, model.config.vocab_size)
+    ids = typed + extra
+    if len(ids) > MAX_PROMPT_TOKENS:
+        raise WidgetInputError(f"prompt: {len(ids)} tokens is too long; the limit is "
+                               f"{MAX_PROMPT_TOKENS} model tokens (shorten the text)")
     logits = model.next_logits(ids)
     probs = probabilities(logits, params.temperature)
     # argsort on −logits (not on probs) so ties far down the tail cannot reorder the top.
     top = np.argsort(-logits, kind="stable")[:params.top_k]
-    candidates = [Candidate(id=int(i), text=model.token_text(i), logit=float(logits[i]),
-                            probability=float(probs[i])) for i in top]
-    return Result(model=MODEL_NAME, prompt_tokens=token_list(model, ids), candidates=candidates)
+    candidates = []
+    for i in top:
+        text = model.token_text(i)
+        if not extra and is_whole_text(model, i):
+            field, value = "prompt", params.prompt + text
+        else:
+            field, value = "extra_ids", ",".join(str(t) for t in [*extra, int(i)])
+        candidates.append(Candidate(id=int(i), text=text, label=token_label(model, i),
+                                    logit=float(logits[i]), probability=float(probs[i]),
+                                    set_field=field, set_value=value,
+                                    percent=float(probs[i]) * 100))
+    shown = float(sum(c.probability for c in candidates))
+    extra_bytes = b"".join(token_bytes(model, i) or b"" for i in extra)
+    return Result(model=MODEL_NAME, prompt_tokens=token_list(model, ids), candidates=candidates,
+                  n_typed=len(typed), extra_text=show_bytes(extra_bytes),
+                  shown_percent=shown * 100, rest_percent=(1 - shown) * 100)
 
 
 SPEC = WidgetSpec(

@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec, softmax
+from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec, softmax, ui
 
 D = 4
 TOY_TOKENS = ["Paris", "London", "Berlin", "the", "a", "banana", "apple", "."]
@@ -36,16 +36,28 @@ VOCABULARIES = {
 
 class Params(WidgetParams):
     vocabulary: Literal["toy", "lesson"] = Field(
-        "toy", description="toy: 8 tokens, d = 4; lesson: lesson 19's five tokens")
-    h1: float = Field(1.0, ge=-3, le=3, description="Hidden state, dimension 1")
-    h2: float = Field(0.5, ge=-3, le=3, description="Hidden state, dimension 2")
-    h3: float = Field(-0.5, ge=-3, le=3, description="Hidden state, dimension 3")
-    h4: float = Field(-0.5, ge=-3, le=3, description="Hidden state, dimension 4")
-    length: float = Field(1.0, ge=0, le=3, description="Multiplies h (keeps its direction)")
-    temperature: float = Field(1.0, ge=0.05, le=10, description="Divides the logits")
-    tied: bool = Field(True, description="Output matrix = embedding table transposed")
+        "toy", description="toy: 8 tokens, d = 4; lesson: lesson 19's five tokens",
+        json_schema_extra=ui("Vocabulary", choices={
+            "toy": "Toy: 8 tokens, d = 4",
+            "lesson": "The lesson's worked example: 5 tokens (4th embedding dimension unused)"}))
+    h1: float = Field(1.0, ge=-3, le=3, description="Hidden state, dimension 1",
+                      json_schema_extra=ui("Hidden state h₁", step=0.1))
+    h2: float = Field(0.5, ge=-3, le=3, description="Hidden state, dimension 2",
+                      json_schema_extra=ui("Hidden state h₂", step=0.1))
+    h3: float = Field(-0.5, ge=-3, le=3, description="Hidden state, dimension 3",
+                      json_schema_extra=ui("Hidden state h₃", step=0.1))
+    h4: float = Field(-0.5, ge=-3, le=3, description="Hidden state, dimension 4",
+                      json_schema_extra=ui("Hidden state h₄", step=0.1))
+    length: float = Field(1.0, ge=0, le=3, description="Multiplies h (keeps its direction)",
+                          json_schema_extra=ui("Multiply h by", step=0.05))
+    temperature: float = Field(1.0, ge=0.05, le=10, description="Divides the logits",
+                               json_schema_extra=ui("Temperature", step=0.05, slider=(0.1, 5)))
+    tied: bool = Field(True, description="Output matrix = embedding table transposed",
+                       json_schema_extra=ui("Weight tying: the output matrix is the embedding "
+                                            "table transposed, Eᵀ"))
     target: Literal["Paris", "London", "Berlin", "the", "a", "banana", "apple", "."] = Field(
-        "Paris", description="The true next token, for the cross-entropy loss")
+        "Paris", description="The true next token, for the cross-entropy loss",
+        json_schema_extra=ui("True next token (for the loss)"))
 
 
 class Result(WidgetResult):
@@ -66,6 +78,7 @@ class Result(WidgetResult):
     target_index: int | None  # None: the target is not in this vocabulary
     loss: float | None  # −ln p_target, nats
     gradient: list[float] | None  # (V,) ∂loss/∂z = (p − onehot(target)) / T
+    tying_saves: int = Field(0, exclude=True)  # HTML only: V · d parameters
 
 
 def compute(params: Params) -> Result:
@@ -92,6 +105,7 @@ def compute(params: Params) -> Result:
         embedding_dots=(embeddings @ h).tolist(), logits=logits.tolist(),
         probabilities=probs.tolist(), top=int(np.argmax(probs)), entropy_bits=entropy,
         target=params.target, target_index=target_index, loss=loss, gradient=gradient,
+        tying_saves=len(tokens) * D,
     )
 
 

@@ -4,8 +4,8 @@
 from pydantic import Field
 
 from app.engine.minilm import load_tokenizer
-from app.widgets._smollm2 import TokenOut, token_list
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
+from app.widgets._smollm2 import TokenOut, is_whole_text, token_list
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
 
 MAX_TEXT_CHARS = 1000
 DEFAULT_TEXT = "Tokenizers split 12345 unbelievably different ways: café, naïve, 🤗!"
@@ -13,13 +13,15 @@ DEFAULT_TEXT = "Tokenizers split 12345 unbelievably different ways: café, naïv
 
 class Params(WidgetParams):
     text: str = Field(DEFAULT_TEXT, max_length=MAX_TEXT_CHARS,
-                      description=f"Any text, at most {MAX_TEXT_CHARS} characters")
+                      description=f"Any text, at most {MAX_TEXT_CHARS} characters",
+                      json_schema_extra=ui("Text", control="textarea", rows=3))
 
 
 class Result(WidgetResult):
     smollm2: list[TokenOut]  # byte-level BPE; text = the token decoded to a string
     minilm: list[TokenOut]  # WordPiece, [CLS] … [SEP] included; text = the vocabulary entry
-
+    # HTML only: how many SmolLM2 tokens are bytes that are not valid UTF-8 on their own.
+    partial_tokens: int = Field(0, exclude=True)
 
 
 
@@ -29,10 +31,12 @@ def compute(params: Params, models) -> Result:
         raise WidgetInputError("text: type some text to tokenize")
     model = models.smollm2()
     wordpiece = load_tokenizer().encode(params.text)
+    smollm2 = token_list(model, model.encode(params.text))
     return Result(
-        smollm2=token_list(model, model.encode(params.text)),
-        minilm=[TokenOut(id=i, text=t) for i, t in zip(wordpiece.ids, wordpiece.tokens,
-                                                       strict=True)],
+        smollm2=smollm2,
+        minilm=[TokenOut(id=i, text=t, label=t) for i, t in zip(wordpiece.ids, wordpiece.tokens,
+                                                                strict=True)],
+        partial_tokens=sum(1 for t in smollm2 if not is_whole_text(model, t.id)),
     )
 
 
