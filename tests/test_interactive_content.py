@@ -239,3 +239,22 @@ def test_thousands_separator_renders_as_one_number():
 def test_copyright_sign_is_not_typeset():
     html, _, _ = render("Options (a), (b) and (c) are wrong.\n")
     assert "(c)" in html and "©" not in html
+
+
+def test_narration_speaks_a_widget_briefly_and_a_checkpoint_without_its_answer(tmp_path):
+    from app.narration.script import build_script
+
+    folder, _ = _load(tmp_path, interactive_body())
+    lesson = load_course(folder, tmp_path / "audio", SPECS).get("03").lesson
+    script = build_script(lesson)
+    spoken = [s.text for s in script.sentences]
+    assert f"The page shows a live playground here: {SPECS['softmax'].title}." in spoken
+    assert "Checkpoint: make a prediction." in spoken
+    assert "At temperature 0.5, is the first probability above 0.9?" in spoken
+    text = script.text
+    # Never the answer, the choices' feedback or the explanation.
+    assert "Halving the temperature" not in text and "doubles the gaps" not in text
+    assert "Non-negative numbers" not in text and "1.3, not 1" not in text
+    # Each piece's sentences point at the piece on the page (the player highlights it).
+    anchors = {s.anchor for s in script.sentences}
+    assert {"p0", "p1", "p2"} <= anchors

@@ -94,8 +94,14 @@ def test_bad_input_is_422(client, query, fragment):
 def test_fragment(client):
     r = client.get(f"/widgets/activations?{ALL}&at=1")
     assert r.status_code == 200
-    assert r.text.count("<polyline") == 2 * len(FUNCTIONS)
+    assert r.text.count("data-series=") == 2 * len(FUNCTIONS)
     assert 'data-testid="act-gelu-value">0.8413<' in r.text
     r = client.get("/widgets/activations?derivatives=false")
-    assert r.text.count("<polyline") == 4
+    assert r.text.count("data-series=") == 4
     assert "style=" not in r.text
+
+
+def test_show_as_one_comma_separated_value(client):
+    # The shell's text control sends the list as one value, as the URL of a copied link does.
+    body = get(client, "?show=relu,%20gelu&show=tanh").json()
+    assert [c["name"] for c in body["curves"]] == ["relu", "gelu", "tanh"]

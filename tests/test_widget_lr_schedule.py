@@ -105,7 +105,7 @@ def test_json_and_fragment(client):
     data = client.get("/api/widgets/lr-schedule").json()
     assert data["at_label"] == "5.209 × 10⁻⁴" and len(data["curves"]) == 3
     html = client.get("/widgets/lr-schedule?schedule=linear").text
-    assert "η = 4.650 × 10⁻⁴" in html and html.count("<polyline") == 3
+    assert "η = 4.650 × 10⁻⁴" in html and html.count("data-series=") == 3
 
 
 @pytest.mark.browser
@@ -113,7 +113,7 @@ def test_in_the_browser_switching_schedule(page):
     page.goto("/playground/lr-schedule")
     readout = page.get_by_test_id("lr-at")
     expect(readout).to_have_text("η = 5.209 × 10⁻⁴", timeout=10_000)
-    page.select_option("#lr-schedule", "linear")
+    page.select_option("#w-lr-schedule-schedule", "linear")
     expect(readout).to_have_text("η = 4.650 × 10⁻⁴", timeout=10_000)
-    page.locator("#lr-at").fill("500")
+    page.locator("#w-lr-schedule-at_step").fill("500")
     expect(readout).to_have_text("η = 1.500 × 10⁻⁴", timeout=10_000)

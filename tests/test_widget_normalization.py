@@ -109,10 +109,10 @@ def test_json_and_fragment(client):
 def test_in_the_browser_scaling_changes_nothing(page):
     page.goto("/playground/normalization")
     expect(page.get_by_test_id("norm-input-mean")).to_have_text("1.7000", timeout=10_000)
-    page.locator("#norm-x").fill("2,-1,0,3")
+    page.locator("#w-normalization-x").fill("2,-1,0,3")
     expect(page.get_by_test_id("norm-input-mean")).to_have_text("1.0000", timeout=10_000)
     expect(page.get_by_test_id("norm-layernorm-var")).to_have_text("1.0000")
     expect(page.get_by_test_id("norm-rmsnorm-mean")).to_have_text("0.5345")
-    page.locator("#norm-scale").fill("100")
+    page.locator("#w-normalization-scale").fill("100")
     expect(page.get_by_test_id("norm-input-mean")).to_have_text("100.0000", timeout=10_000)
     expect(page.get_by_test_id("norm-rmsnorm-mean")).to_have_text("0.5345")

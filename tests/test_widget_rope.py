@@ -107,7 +107,25 @@ def test_json_and_fragment(client):
     data = client.get("/api/widgets/rope?d=64&base=100000").json()
     assert len(data["curve"]) == 65 and len(data["pairs"]) == 32
     html = client.get("/widgets/rope?d=64&base=100000").text
-    assert "equal: difference" in html and "438,459.89" in html and "<polyline" in html
+    assert "equal: difference" in html and "438,459.89" in html and 'data-series="score"' in html
+
+
+def test_offset_is_query_minus_key_on_both_sides(client):
+    # Lesson 18 counts the offset as m − n: a key three tokens behind the query is +3.
+    result = compute(Params(d=4, base=4, vectors="typed", q="0,0,1,2", k="0,0,3,1", m=5, n=2))
+    assert result.offset == 3 and result.offsets[0] == -64 and result.offsets[-1] == 64
+    by_offset = dict(zip(result.offsets, result.offset_scores, strict=True))
+    assert by_offset[3] == pytest.approx(result.score, abs=1e-12)
+    assert round(result.score, 4) == -4.6338  # the lesson's worked example
+    # The old key-minus-query curve is the mirror image: curve[n − m] = score at m − n.
+    for delta, value in enumerate(result.curve):
+        assert by_offset[-delta] == pytest.approx(value, abs=1e-12)
+    # Lesson 18's table: distance m − n = 0…7.
+    assert [round(by_offset[t], 4) for t in range(8)] == [
+        5.0, 1.9908, -1.5058, -4.6338, -6.6272, -6.9981, -5.6556, -2.9284]
+    html = client.get("/widgets/rope?d=4&base=4&vectors=typed&q=0,0,1,2&k=0,0,3,1&m=5&n=2").text
+    assert "offset m − n = 3" in html and "n − m" not in html
+    assert "now: m − n = 3" in html  # the marker is on the chart
 
 
 @pytest.mark.browser
@@ -115,14 +133,13 @@ def test_in_the_browser_preset_and_shift(page):
     page.goto("/playground/rope")
     score = page.get_by_test_id("rope-score")
     expect(score).to_be_visible(timeout=10_000)
-    page.select_option("#rope-preset", "smollm2")
-    expect(page.locator("#rope-d")).to_have_value("64")
+    page.select_option("#w-rope-preset", "smollm2")
+    expect(page.locator("#w-rope-d")).to_have_value("64")
     expect(page.get_by_test_id("rope-slowest")).to_have_text("438,459.89", timeout=10_000)
-    page.locator("#rope-shift").fill("3000")
-    expect(page.locator("output[data-mirror='rope-shift']")).to_have_text("3000")
+    page.locator("#w-rope-shift").fill("3000")
     expect(page.locator("#w-rope-result")).to_contain_text("Both moved by 3000", timeout=10_000)
     expect(page.get_by_test_id("rope-shifted")).to_have_text(score.inner_text(), timeout=10_000)
-    page.locator("#rope-base").fill("10000")  # a hand edit returns the picker to custom
-    expect(page.locator("#rope-preset")).to_have_value("")
+    page.locator("#w-rope-base").fill("10000")  # a hand edit returns the picker to custom
+    expect(page.locator("#w-rope-preset")).to_have_value("")
     slowest = f"{2 * math.pi * 10_000 ** (62 / 64):,.2f}"  # 47,117.24 tokens
     expect(page.get_by_test_id("rope-slowest")).to_have_text(slowest, timeout=10_000)

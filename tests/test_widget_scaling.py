@@ -42,3 +42,11 @@ def test_bad_input_is_a_readable_422(client, query, words):
 def test_fragment_shows_the_table(client):
     html = client.get("/widgets/scaling?log10_flops=23.77&params_b=70&tokens_b=1400").text
     assert "1.937" in html and "Rule of thumb" in html
+
+
+@pytest.mark.parametrize("query", ["", "log10_flops=15&params_b=0.000001&tokens_b=1000000",
+                                   "log10_flops=28&params_b=10000&tokens_b=0.000001"])
+def test_fragment_draws_the_isoflop_chart(client, query):
+    html = client.get(f"/widgets/scaling?{query}").text
+    assert 'data-series="budget"' in html and "predicted loss" in html
+    assert html.count('class="lp-marker') >= 3 and "style=" not in html

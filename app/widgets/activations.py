@@ -5,7 +5,15 @@ import math
 import numpy as np
 from pydantic import Field, model_validator
 
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, rounded
+from app.widgets._lineplot import LinePlot, line_plot
+from app.widgets.base import (
+    WidgetInputError,
+    WidgetParams,
+    WidgetResult,
+    WidgetSpec,
+    rounded,
+    ui,
+)
 
 POINTS = 201  # samples per curve: smooth at plot size, bounded work
 X_LIMIT = 10.0
@@ -58,12 +66,18 @@ FUNCTIONS = {
 
 class Params(WidgetParams):
     show: list[str] = Field(["relu", "gelu", "silu", "tanh"], max_length=len(FUNCTIONS) + 1,
-                            description="Functions to plot (repeat the parameter): "
-                                        + ", ".join(FUNCTIONS) + "; empty items are ignored")
-    x_min: float = Field(-4.0, ge=-X_LIMIT, le=X_LIMIT, description="Left end of the x-range")
-    x_max: float = Field(4.0, ge=-X_LIMIT, le=X_LIMIT, description="Right end (> x_min)")
-    at: float = Field(1.0, ge=-X_LIMIT, le=X_LIMIT, description="x for the value readout")
-    derivatives: bool = Field(True, description="Also plot each derivative (dashed)")
+                            description="Functions to plot, comma-separated (or the parameter "
+                                        "repeated): " + ", ".join(FUNCTIONS)
+                                        + "; empty items are ignored",
+                            json_schema_extra=ui("Functions"))
+    x_min: float = Field(-4.0, ge=-X_LIMIT, le=X_LIMIT, description="Left end of the x-range",
+                         json_schema_extra=ui("x from", step=0.5, slider=(-10, 0)))
+    x_max: float = Field(4.0, ge=-X_LIMIT, le=X_LIMIT, description="Right end (> x_min)",
+                         json_schema_extra=ui("x to", step=0.5, slider=(0.5, 10)))
+    at: float = Field(1.0, ge=-X_LIMIT, le=X_LIMIT, description="x for the value readout",
+                      json_schema_extra=ui("Read values at x =", step=0.05))
+    derivatives: bool = Field(True, description="Also plot each derivative (dashed)",
+                              json_schema_extra=ui("Show derivatives (dashed)"))
 
     @model_validator(mode="after")
     def _range(self):
@@ -92,11 +106,13 @@ class Result(WidgetResult):
     at: float
     readout: list[Reading]
     derivatives: bool
+    plot: LinePlot  # the curves (and dashed derivatives), the readout x marked
 
 
 def compute(params: Params) -> Result:
     """Sample each chosen function and its derivative at POINTS evenly spaced x values."""
-    names = [n for n in dict.fromkeys(params.show) if n]
+    items = [n.strip() for item in params.show for n in item.split(",")]
+    names = [n for n in dict.fromkeys(items) if n]
     unknown = [n for n in names if n not in FUNCTIONS]
     if unknown:
         raise WidgetInputError(
@@ -113,8 +129,28 @@ def compute(params: Params) -> Result:
         curves.append(Curve(name=name, label=label, y=rounded(y, 6), dy=rounded(dy, 6)))
         readout.append(Reading(name=name, label=label, value=float(v[0]),
                                derivative=float(dv[0])))
+    colours = {name: f"lp-c{i}" for i, name in enumerate(FUNCTIONS, start=1)}
+    series = []
+    for c in curves:
+        series.append({"key": c.name, "label": c.label, "cls": colours[c.name], "y": c.y})
+        if params.derivatives:
+            series.append({"key": f"{c.name}-slope", "label": f"{c.label}: slope f′",
+                           "cls": colours[c.name], "y": c.dy, "dashed": True})
+    ys = [v for s in series for v in s["y"]]
+    lo, hi = min(-1.0, min(ys)), max(1.0, max(ys))
+    labels = ", ".join(c.label for c in curves)
+    plot = line_plot(
+        x.tolist(), series,
+        title=f"{labels} for x from {params.x_min:g} to {params.x_max:g}"
+              + (", with derivatives dashed" if params.derivatives else ""),
+        desc="; ".join(f"{r.label} at x = {params.at:g}: {r.value:.4f} (slope {r.derivative:.4f})"
+                       for r in readout),
+        x_label="x", y_label="f(x)" + (" and f′(x)" if params.derivatives else ""),
+        x_range=(params.x_min, params.x_max),
+        y_range=(lo - 0.04 * (hi - lo), hi + 0.04 * (hi - lo)),
+        vlines=[(f"readout at x = {params.at:g}", "lp-now", params.at)])
     return Result(x=rounded(x, 6), curves=curves, at=params.at, readout=readout,
-                  derivatives=params.derivatives)
+                  derivatives=params.derivatives, plot=plot)
 
 
 SPEC = WidgetSpec(

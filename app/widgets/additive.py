@@ -14,6 +14,7 @@ from app.widgets.base import (
     parse_vector,
     rounded,
     softmax,
+    ui,
 )
 
 MAX_DIM = 8
@@ -27,15 +28,28 @@ DEFAULT_W = "1,0,0,0;0,1,0,0;0,0,0,1"
 
 
 class Params(WidgetParams):
-    q: str = Field(DEFAULT_Q, max_length=400, description="Query, d numbers (1–8)")
-    keys: str = Field(DEFAULT_KEYS, max_length=1200, description="1–8 keys of d numbers, ';'")
-    wq: str = Field(DEFAULT_W, max_length=1200, description="W_q, d_a rows × d columns")
-    wk: str = Field(DEFAULT_W, max_length=1200, description="W_k, d_a rows × d columns")
-    v: str = Field("1,1,1", max_length=400, description="v, d_a numbers (1–8)")
-    count_d: int = Field(64, ge=1, le=65536, description="d for the operation count")
-    count_da: int = Field(64, ge=1, le=65536, description="Attention hidden size d_a, for counts")
-    count_keys: int = Field(512, ge=1, le=10**6, description="Keys (source tokens), for counts")
-    count_queries: int = Field(512, ge=1, le=10**6, description="Queries, for counts")
+    q: str = Field(DEFAULT_Q, max_length=400, description="Query, d numbers (1–8)",
+                   json_schema_extra=ui("Query q (d numbers)"))
+    keys: str = Field(DEFAULT_KEYS, max_length=1200, description="1–8 keys of d numbers, ';'",
+                      json_schema_extra=ui("Keys k_j (';' between keys)"))
+    wq: str = Field(DEFAULT_W, max_length=1200, description="W_q, d_a rows × d columns",
+                    json_schema_extra=ui("W_q (d_a rows × d)"))
+    wk: str = Field(DEFAULT_W, max_length=1200, description="W_k, d_a rows × d columns",
+                    json_schema_extra=ui("W_k (d_a rows × d)"))
+    v: str = Field("1,1,1", max_length=400, description="v, d_a numbers (1–8)",
+                   json_schema_extra=ui("v (d_a numbers)"))
+    count_d: int = Field(64, ge=1, le=65536, description="d for the operation count",
+                         json_schema_extra=ui("Count at scale: d (query/key width)",
+                                              control="number"))
+    count_da: int = Field(64, ge=1, le=65536, description="Attention hidden size d_a, for counts",
+                          json_schema_extra=ui("Count at scale: d_a (attention hidden size)",
+                                               control="number"))
+    count_keys: int = Field(512, ge=1, le=10**6, description="Keys (source tokens), for counts",
+                            json_schema_extra=ui("Count at scale: keys (source tokens)",
+                                                 control="number"))
+    count_queries: int = Field(512, ge=1, le=10**6, description="Queries, for counts",
+                               json_schema_extra=ui("Count at scale: queries (target tokens)",
+                                                    control="number"))
 
 
 class Ops(WidgetResult):
@@ -54,6 +68,9 @@ class Result(WidgetResult):
     dot_scores: list[float]  # (n_keys,) q·k_j / √d
     dot_weights: list[float]
     ops: Ops
+    labels: list[str]  # "key 1", "key 2", …
+    additive_argmax: int  # the key additive attention weights most
+    dot_argmax: int
 
 
 def count_ops(d: int, da: int, keys: int, queries: int) -> Ops:
@@ -91,6 +108,8 @@ def compute(params: Params) -> Result:
         additive_weights=rounded(softmax(additive), 9), dot_scores=rounded(dot, 9),
         dot_weights=rounded(softmax(dot), 9),
         ops=count_ops(params.count_d, params.count_da, params.count_keys, params.count_queries),
+        labels=[f"key {j}" for j in range(1, len(keys) + 1)],
+        additive_argmax=int(np.argmax(additive)), dot_argmax=int(np.argmax(dot)),
     )
 
 

@@ -14,7 +14,8 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
+from app.widgets._lineplot import LinePlot, compact, line_plot, nice_ticks, number
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
 
 MAX_STEPS = 10_000_000
 PLOT_POINTS = 241  # samples per curve, plus the warm-up corner
@@ -25,12 +26,21 @@ SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 class Params(WidgetParams):
     schedule: Literal["cosine", "linear", "constant"] = Field(
-        "cosine", description="What follows the linear warm-up")
-    peak_lr: float = Field(6e-4, ge=1e-8, le=1, description="Peak learning rate η_max")
-    warmup_steps: int = Field(2_000, ge=0, le=MAX_STEPS, description="W, less than total_steps")
-    total_steps: int = Field(100_000, ge=1, le=MAX_STEPS, description="S, the last step")
-    min_ratio: float = Field(0.1, ge=0, le=1, description="η_min / η_max (cosine and linear)")
-    at_step: int = Field(26_500, ge=0, le=MAX_STEPS, description="Step for the readout, ≤ S")
+        "cosine", description="What follows the linear warm-up",
+        json_schema_extra=ui("After warm-up", choices={
+            "cosine": "Cosine decay to the floor", "linear": "Linear decay to the floor",
+            "constant": "Constant at the peak"}))
+    peak_lr: float = Field(6e-4, ge=1e-8, le=1, description="Peak learning rate η_max",
+                           json_schema_extra=ui("Peak learning rate η_max", control="number"))
+    warmup_steps: int = Field(2_000, ge=0, le=MAX_STEPS, description="W, less than total_steps",
+                              json_schema_extra=ui("Warm-up steps W"))
+    total_steps: int = Field(100_000, ge=1, le=MAX_STEPS, description="S, the last step",
+                             json_schema_extra=ui("Total steps S"))
+    min_ratio: float = Field(0.1, ge=0, le=1, description="η_min / η_max (cosine and linear)",
+                             json_schema_extra=ui("Floor η_min as a fraction of the peak",
+                                                  step=0.01))
+    at_step: int = Field(26_500, ge=0, le=MAX_STEPS, description="Step for the readout, ≤ S",
+                         json_schema_extra=ui("Read the rate at step"))
 
 
 class Curve(WidgetResult):
@@ -54,6 +64,8 @@ class Result(WidgetResult):
     fraction_below_tenth: float
     steps: list[float]  # plotted steps, 0…S
     curves: list[Curve]  # one per schedule, in SCHEDULES order
+    at_percent: float  # at_lr as a percentage of the peak
+    plot: LinePlot  # the three schedules (the chosen one bold), the readout step marked
 
 
 def learning_rate(t: np.ndarray, schedule: str, peak: float, floor: float, warmup: int,
@@ -115,11 +127,32 @@ def compute(params: Params) -> Result:
             at_label=scientific(at),
             fraction_below_tenth=fraction_below(name, params.min_ratio, w, s)))
     chosen = curves[SCHEDULES.index(params.schedule)]
+    colours = {"cosine": "lp-c1", "linear": "lp-c2", "constant": "lp-c4"}
+    exponent = math.floor(math.log10(peak))  # ticks in units of 10^exponent: short labels
+    unit = 10.0**exponent
+    order = [c for c in curves if c.name != params.schedule] + [chosen]
+    plot = line_plot(
+        steps.tolist(),
+        [{"key": c.name, "label": c.name + (" (chosen)" if c is chosen else ""),
+          "cls": colours[c.name], "y": c.lr, "faint": c is not chosen} for c in order],
+        title=f"Learning rate against step, 0 to {s:,}: the {params.schedule} schedule "
+              f"highlighted, the other two faint",
+        desc=f"The rate at step {params.at_step:,} is {chosen.at_label}.",
+        x_label="training step",
+        y_label="learning rate η" + (f" (× 10{str(exponent).translate(SUPERSCRIPTS)})"
+                                     if exponent else ""),
+        y_format=lambda v: number(v / unit),
+        x_range=(0, s), y_range=(0, peak * 1.05), x_ticks=nice_ticks(0, s, 5),
+        x_format=compact,
+        vlines=[(f"step {params.at_step:,}", "lp-now", params.at_step)]
+        + ([(f"end of warm-up, W = {w:,}", "lp-warm", w)] if w else []),
+        hlines=[("10% of peak", "lp-guide", THRESHOLD * peak)],
+        markers=[(f"η = {chosen.at_label}", "lp-c3", params.at_step, chosen.at_lr)])
     return Result(
         schedule=params.schedule, peak_lr=peak, min_lr=floor, warmup_steps=w, total_steps=s,
         at_step=params.at_step, at_lr=chosen.at_lr, at_label=chosen.at_label,
         phase=phase(params.at_step, w, s), fraction_below_tenth=chosen.fraction_below_tenth,
-        steps=steps.tolist(), curves=curves)
+        steps=steps.tolist(), curves=curves, at_percent=100 * chosen.at_lr / peak, plot=plot)
 
 
 SPEC = WidgetSpec(

@@ -10,7 +10,14 @@ Both work over the d features of a single token. The input can be shifted and sc
 import numpy as np
 from pydantic import Field
 
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, parse_vector
+from app.widgets.base import (
+    WidgetInputError,
+    WidgetParams,
+    WidgetResult,
+    WidgetSpec,
+    parse_vector,
+    ui,
+)
 
 MIN_D, MAX_D = 2, 16
 VALUE_LIMIT = 1e4  # |x_i|; with |scale| ≤ 1000 every square stays far below float overflow
@@ -19,15 +26,25 @@ GAIN_LIMIT = 100.0
 
 class Params(WidgetParams):
     x: str = Field("2,-1,4,0.5,3", max_length=400,
-                   description="The token's vector: 2–16 numbers in [−10⁴, 10⁴], comma-separated")
-    shift: float = Field(0.0, ge=-100, le=100, description="Added to every entry first")
+                   description="The token's vector: 2–16 numbers in [−10⁴, 10⁴], "
+                               "comma-separated",
+                   json_schema_extra=ui("Vector x"))
+    shift: float = Field(0.0, ge=-100, le=100, description="Added to every entry (after the "
+                                                            "multiplication)",
+                         json_schema_extra=ui("Add to every entry", step=0.5))
     scale: float = Field(1.0, ge=-1000, le=1000,
-                         description="Every entry is multiplied by this (before the shift)")
+                         description="Every entry is multiplied by this (before the shift)",
+                         json_schema_extra=ui("Multiply every entry by", control="number"))
     gamma: str = Field("1", max_length=400,
-                       description="Gain γ: one number for every entry, or one per entry")
+                       description="Gain γ: one number for every entry, or one per entry",
+                       json_schema_extra=ui("Gain γ"))
     beta: str = Field("0", max_length=400,
-                      description="LayerNorm bias β: one number for every entry, or one per entry")
-    eps: float = Field(1e-5, gt=0, le=1, description="ε added to the variance / mean square")
+                      description="LayerNorm bias β: one number for every entry, or one per entry",
+                      json_schema_extra=ui("LayerNorm bias β"))
+    eps: float = Field(1e-5, gt=0, le=1,
+                       description="ε added to the variance / mean square: 1e-5 in Llama, "
+                                   "SmolLM2 and GPT-2, 1e-12 in BERT",
+                       json_schema_extra=ui("ε", control="number"))
 
 
 class Stats(WidgetResult):
@@ -54,6 +71,9 @@ class Result(WidgetResult):
     input_stats: Stats
     layernorm: NormOut
     rmsnorm: NormOut
+    labels: list[str]  # "x1", "x2", …
+    transform: str  # how the input was changed, e.g. "100·x + 2"; "" when unchanged
+    mean_square: float  # mean(x²) of the input, what RMSNorm divides by the root of
 
 
 def clean(v) -> float:
@@ -113,6 +133,10 @@ def compute(params: Params) -> Result:
                           stats=stats(ln_out)),
         rmsnorm=NormOut(divisor=rms_div, normalized=vec(rms_normed), output=vec(rms_out),
                         stats=stats(rms_out)),
+        labels=[f"x{i}" for i in range(1, d + 1)],
+        transform="" if params.shift == 0 and params.scale == 1 else
+        f"{params.scale:g}·x {'+' if params.shift >= 0 else '−'} {abs(params.shift):g}",
+        mean_square=clean(np.mean(x * x)),
     )
 
 

@@ -8,7 +8,15 @@ import zlib
 import numpy as np
 from pydantic import Field
 
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, rounded
+from app.widgets._lineplot import LinePlot, line_plot
+from app.widgets.base import (
+    WidgetInputError,
+    WidgetParams,
+    WidgetResult,
+    WidgetSpec,
+    rounded,
+    ui,
+)
 
 MAX_LEN = 128
 MAX_D = 128
@@ -16,10 +24,14 @@ BASE = 10000.0
 
 
 class Params(WidgetParams):
-    length: int = Field(48, ge=1, le=MAX_LEN, description="Positions 0…length−1 (1–128)")
-    d_model: int = Field(64, ge=2, le=MAX_D, description="Encoding width, even (2–128)")
-    p1: int = Field(5, ge=0, le=MAX_LEN - 1, description="First position to compare")
-    p2: int = Field(12, ge=0, le=MAX_LEN - 1, description="Second position to compare")
+    length: int = Field(48, ge=1, le=MAX_LEN, description="Positions 0…length−1 (1–128)",
+                        json_schema_extra=ui("Positions"))
+    d_model: int = Field(64, ge=2, le=MAX_D, description="Encoding width, even (2–128)",
+                         json_schema_extra=ui("d_model (even)", step=2))
+    p1: int = Field(5, ge=0, le=MAX_LEN - 1, description="First position to compare",
+                    json_schema_extra=ui("Position p₁"))
+    p2: int = Field(12, ge=0, le=MAX_LEN - 1, description="Second position to compare",
+                    json_schema_extra=ui("Position p₂"))
 
 
 class Result(WidgetResult):
@@ -29,6 +41,9 @@ class Result(WidgetResult):
     dot: float  # PE(p1)·PE(p2)
     norm: float  # ‖PE(p)‖ = √(d_model/2) for every p
     distance_dots: list[float]  # PE(p1)·PE(p1+k) for k = 0…length−1; = Σ_i cos(k ω_i)
+    distance: int  # |p2 − p1|
+    cosine: float  # PE(p1)·PE(p2) / ‖PE‖², the cosine similarity
+    distance_plot: LinePlot  # distance_dots against k, with PE(p1)·PE(p2) marked
 
 
 def encoding(positions: np.ndarray, d_model: int) -> np.ndarray:
@@ -74,12 +89,26 @@ def compute(params: Params) -> Result:
     pe = encoding(np.arange(params.length), params.d_model)
     shifted = encoding(params.p1 + np.arange(params.length), params.d_model)
     i = np.arange(params.d_model // 2)
+    dot = float(pe[params.p1] @ pe[params.p2])
+    norm = float(np.linalg.norm(pe[0]))
+    dists = shifted @ pe[params.p1]
+    k = params.p2 - params.p1
+    plot = line_plot(
+        list(range(params.length)),
+        [{"key": "dots", "label": "PE(p₁)·PE(p₁+k)", "cls": "lp-c1", "y": dists.tolist()}],
+        title=f"Dot product PE(p₁)·PE(p₁+k) for distance k from 0 to {params.length - 1}",
+        desc=f"Starts at d/2 = {dists[0]:.0f} at k = 0 and falls with distance; "
+             f"at k = {abs(k)} it is {dot:.3f}.",
+        x_label="distance k (positions)", y_label="dot product",
+        markers=[(f"p₂ − p₁ = {k}: {dot:.3f}", "lp-c3", k, dot)],
+        y_range=(min(float(dists.min()), 0.0) - 0.04 * float(dists[0]),
+                 float(dists[0]) * 1.04),
+        x_range=(0, max(params.length - 1, 1)))
     return Result(
         matrix=rounded(pe, 6), heatmap_png=png_rgba(pe),
         wavelengths=rounded(2 * np.pi * BASE ** (2 * i / params.d_model), 6),
-        dot=round(float(pe[params.p1] @ pe[params.p2]), 9),
-        norm=round(float(np.linalg.norm(pe[0])), 9),
-        distance_dots=rounded(shifted @ pe[params.p1], 9),
+        dot=round(dot, 9), norm=round(norm, 9), distance_dots=rounded(dists, 9),
+        distance=abs(k), cosine=round(dot / norm**2, 9), distance_plot=plot,
     )
 
 

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 from pydantic import Field
 
 from app.widgets.base import (
@@ -12,6 +13,7 @@ from app.widgets.base import (
     parse_matrix,
     rounded,
     softmax,
+    ui,
 )
 
 D = 3  # embedding and head width: small enough to check by hand
@@ -25,21 +27,25 @@ DEFAULT_WK = "0,1,0;1,0,0;0,1,1"
 DEFAULT_WV = "0,2,0;1,0,0;0,0,1"
 
 
-def _matrix_field(default: str, text: str):
+def _matrix_field(default: str, text: str, label: str):
     return Field(default, max_length=600, description=f"{text}; rows split by ';', "
-                                                      "numbers by ',' (|x| ≤ 100)")
+                                                      "numbers by ',' (|x| ≤ 100)",
+                 json_schema_extra=ui(label))
 
 
 class Params(WidgetParams):
-    tokens: str = Field("the,cat,sat,down", max_length=200,
-                        description="Token labels, comma-separated, one per row of x (1–8)")
-    x: str = _matrix_field(DEFAULT_X, "Embeddings X: one row of 3 numbers per token")
-    wq: str = _matrix_field(DEFAULT_WQ, "W_Q, 3×3")
-    wk: str = _matrix_field(DEFAULT_WK, "W_K, 3×3")
-    wv: str = _matrix_field(DEFAULT_WV, "W_V, 3×3")
     step: int = Field(5, ge=1, le=5, description="1 projection, 2 scores, 3 scaling, "
                                                  "4 softmax, 5 weighted sum (the fragment "
-                                                 "shows steps up to this one; JSON has all)")
+                                                 "shows steps up to this one; JSON has all)",
+                      json_schema_extra=ui("Show steps 1 to", unit="of 5"))
+    tokens: str = Field("the,cat,sat,down", max_length=200,
+                        description="Token labels, comma-separated, one per row of x (1–8)",
+                        json_schema_extra=ui("Tokens"))
+    x: str = _matrix_field(DEFAULT_X, "Embeddings X: one row of 3 numbers per token",
+                           "Embeddings X (one row per token)")
+    wq: str = _matrix_field(DEFAULT_WQ, "W_Q, 3×3", "W_Q (3×3)")
+    wk: str = _matrix_field(DEFAULT_WK, "W_K, 3×3", "W_K (3×3)")
+    wv: str = _matrix_field(DEFAULT_WV, "W_V, 3×3", "W_V (3×3)")
 
 
 class Result(WidgetResult):
@@ -55,6 +61,8 @@ class Result(WidgetResult):
     scaled: list[list[float]]  # (n, n) = Q Kᵀ / √d_k
     weights: list[list[float]]  # (n, n) softmax of each row; rows sum to 1
     output: list[list[float]]  # (n, 3) = weights · V
+    weight_levels: list[list[int]]  # (n, n) colour step 0…10 of each weight (h0–h10)
+    next_step: str | None  # the name of the step after ``step``, None at the last
 
 
 def compute(params: Params) -> Result:
@@ -78,6 +86,8 @@ def compute(params: Params) -> Result:
         q=rounded(q, 9), k=rounded(k, 9), v=rounded(v, 9), scores=rounded(scores, 9),
         scale=scale, scaled=rounded(scaled, 9), weights=rounded(weights, 9),
         output=rounded(weights @ v, 9),
+        weight_levels=np.clip(np.rint(weights * 10), 0, 10).astype(int).tolist(),
+        next_step=STEPS[params.step] if params.step < len(STEPS) else None,
     )
 
 

@@ -4,22 +4,23 @@ import math
 
 from pydantic import Field
 
-from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec
+from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec, ui
 
 LIMIT = 5.0  # the plot shows −6…6, so ±5 keeps arrow heads on screen
 ZERO_NOTE = ("a zero vector has no direction, and cos θ = a·b ⁄ (‖a‖‖b‖) would divide by "
              "‖a‖‖b‖ = 0")
 
 
-def _coord(default: float, text: str):
-    return Field(default, ge=-LIMIT, le=LIMIT, description=f"{text} (−5…5)")
+def _coord(default: float, text: str, label: str):
+    return Field(default, ge=-LIMIT, le=LIMIT, description=f"{text} (−5…5)",
+                 json_schema_extra=ui(label, step=0.1))
 
 
 class Params(WidgetParams):
-    ax: float = _coord(3.0, "x of a")
-    ay: float = _coord(1.0, "y of a")
-    bx: float = _coord(1.0, "x of b")
-    by: float = _coord(2.0, "y of b")
+    ax: float = _coord(3.0, "x of a", "a: x")
+    ay: float = _coord(1.0, "y of a", "a: y")
+    bx: float = _coord(1.0, "x of b", "b: x")
+    by: float = _coord(2.0, "y of b", "b: y")
 
 
 class Result(WidgetResult):
@@ -33,10 +34,17 @@ class Result(WidgetResult):
     direction_a_deg: float | None  # atan2(y, x) in degrees, (−180, 180]
     direction_b_deg: float | None
     note: str | None
+    dot_terms: str  # "3×1 + 1×2", negatives in brackets: the sum the dot product is
+    arc_start_deg: float | None  # direction where the angle arc starts (the arc runs anticlockwise)
+    relation: str  # "same direction", "opposite directions", "perpendicular: dot product 0" or ""
 
 
 def _direction(x: float, y: float) -> float | None:
     return None if x == 0 and y == 0 else math.degrees(math.atan2(y, x))
+
+
+def _term(x: float) -> str:
+    return f"({x:g})" if x < 0 else f"{x:g}"
 
 
 def compute(params: Params) -> Result:
@@ -53,9 +61,19 @@ def compute(params: Params) -> Result:
         unit_dot = (a[0] / norm_a) * (b[0] / norm_b) + (a[1] / norm_a) * (b[1] / norm_b)
         cosine = max(-1.0, min(1.0, unit_dot))
         angle = math.degrees(math.acos(cosine))
+    da, db = _direction(*a), _direction(*b)
+    arc_start = None
+    if angle is not None:
+        arc_start = da if (db - da) % 360 <= 180 else db
+    relation = ""
+    if cosine is not None:
+        relation = ("same direction" if cosine > 0.999 else "opposite directions"
+                    if cosine < -0.999 else "perpendicular: dot product 0"
+                    if abs(cosine) < 0.001 else "")
     return Result(a=list(a), b=list(b), dot=dot, norm_a=norm_a, norm_b=norm_b, cosine=cosine,
-                  angle_deg=angle, direction_a_deg=_direction(*a),
-                  direction_b_deg=_direction(*b), note=note)
+                  angle_deg=angle, direction_a_deg=da, direction_b_deg=db, note=note,
+                  dot_terms=f"{_term(a[0])}×{_term(b[0])} + {_term(a[1])}×{_term(b[1])}",
+                  arc_start_deg=arc_start, relation=relation)
 
 
 SPEC = WidgetSpec(
