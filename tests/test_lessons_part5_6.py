@@ -328,7 +328,10 @@ def test_evaluation_numbers():
     assert_in("41", f(math.sqrt(0.21 / 100)), f"±{1.96 * math.sqrt(0.21 / 100) * 100:.1f}")
 
 
-@pytest.mark.parametrize("module_id", [str(i) for i in range(29, 42)])
+# 33–36 and 37–41 have inline widgets (whose charts are aria-hidden SVGs inside
+# <section class="widget">): their page tests, which skip the widgets, are in
+# test_lessons_part5b.py and test_lessons_part6.py.
+@pytest.mark.parametrize("module_id", [str(i) for i in range(29, 42) if not 33 <= i <= 41])
 def test_lesson_page_renders(client, module_id):
     """Each page serves, with its figures' text alternatives and no inline styles."""
     response = client.get(f"/modules/{module_id}")
