@@ -112,7 +112,10 @@ def test_answer_paths_and_conditions():
 
 
 def test_query_string_keeps_lists_and_booleans_readable():
-    assert query_string({"q": ["1", "0"], "scaled": False, "t": 0.5}) == "q=1,0&scaled=false&t=0.5"
+    # A list parameter repeats its key (as a form with several boxes of one name sends it).
+    state = {"q": ["1", "0"], "scaled": False, "t": 0.5}
+    assert query_string(state) == "q=1&q=0&scaled=false&t=0.5"
+    assert query_string({"q": ["1,0,1,0"], "others": "0,1;1,0"}) == "q=1,0,1,0&others=0,1;1,0"
 
 
 def _checkpoint(text: str):
@@ -179,7 +182,8 @@ def line_of(path, prefix: str, nth: int = 1) -> int:
 
 
 def test_a_good_interactive_lesson_has_no_problems(tmp_path):
-    folder, _ = _load(tmp_path, interactive_body())
+    # 1,100 words of prose (6 minutes at 200 a minute) and 3 pieces: 9 minutes.
+    folder, _ = _load(tmp_path, interactive_body(), {"minutes": 9})
     index = load_course(folder, tmp_path / "audio", SPECS)
     lesson = index.get("03").lesson
     assert [p.kind for p in lesson.pieces] == ["widget", "checkpoint", "checkpoint"]
@@ -221,9 +225,18 @@ def test_check_reports_late_first_piece_few_checkpoints_and_word_band(tmp_path):
     assert f"{path}: body: 501 words of prose; the band is 1,000–2,500" in problems
 
 
+def test_check_reports_minutes_that_break_the_rule(tmp_path):
+    folder, path = _load(tmp_path, interactive_body(), {"minutes": 20})
+    index = load_course(folder, tmp_path / "audio", SPECS)
+    words = index.get("03").lesson.word_count
+    problems = [str(p) for p in interactive_problems(index, SPECS, Models())]
+    assert problems == [f"{path}: minutes: is 20; the rule gives {math.ceil(words / 200) + 3} "
+                        f"(⌈{words:,} words / 200⌉ + 3 interactive pieces)"]
+
+
 def test_check_reports_a_checkpoint_whose_answer_is_wrong(tmp_path):
     body = interactive_body().replace('when: "> 0.9"', 'when: "> 0.99"')
-    folder, path = _load(tmp_path, body)
+    folder, path = _load(tmp_path, body, {"minutes": 9})
     index = load_course(folder, tmp_path / "audio", SPECS)
     [problem] = interactive_problems(index, SPECS, Models())
     assert str(problem).startswith(f"{path}: line ")

@@ -4,9 +4,12 @@
 - every lesson starts doing early: its first interactive piece comes within the first
   fifth of its prose;
 - every lesson has at least two checkpoints, places every widget it declares inline,
-  and has 1,000–2,500 words of prose (a lettered sidebar such as 12a: 400–900).
+  and has 1,000–2,500 words of prose (a lettered sidebar such as 12a: 400–900);
+- its ``minutes`` follow one rule: reading at 200 words a minute, plus a minute for each
+  inline widget and checkpoint.
 """
 
+import math
 from typing import Any
 
 from app.content.index import CourseIndex
@@ -17,6 +20,11 @@ FIRST_PIECE_MAX = 0.20
 MIN_CHECKPOINTS = 2
 WORDS = (1000, 2500)
 SIDEBAR_WORDS = (400, 900)
+WORDS_PER_MINUTE = 200
+
+
+def reading_minutes(lesson) -> int:
+    return math.ceil(lesson.word_count / WORDS_PER_MINUTE) + len(lesson.pieces)
 
 
 def word_band(module_id: str) -> tuple[int, int]:
@@ -48,6 +56,11 @@ def interactive_problems(index: CourseIndex, specs: dict, models: Any) -> list[P
             if widget not in inline:
                 problems.append(Problem(name, "widgets", f"'{widget}' is not placed inline "
                                                          "(```widget " + widget + ")"))
+        if lesson.meta.minutes != reading_minutes(lesson):
+            problems.append(Problem(name, "minutes", (
+                f"is {lesson.meta.minutes}; the rule gives {reading_minutes(lesson)} "
+                f"(⌈{lesson.word_count:,} words / {WORDS_PER_MINUTE}⌉ + {len(lesson.pieces)} "
+                "interactive pieces)")))
         lo, hi = word_band(lesson.id)
         if not lo <= lesson.word_count <= hi:
             problems.append(Problem(name, "body", f"{lesson.word_count:,} words of prose; "
