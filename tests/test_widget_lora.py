@@ -89,8 +89,18 @@ def test_in_the_browser_adding_the_mlp(page):
     page.goto("/playground/lora")
     total = page.get_by_test_id("lora-total")
     expect(total).to_have_text("4,194,304", timeout=10_000)
-    for i, name in enumerate(("gate", "up", "down"), start=1):
-        page.locator(f"#lora-m-{name}").check()  # each adds 32·8·(4096 + 11,008) = 3,866,624
+    for i, name in enumerate(("MLP gate", "MLP up", "MLP down"), start=1):
+        button = page.locator("#w-lora-result button.lora-toggle", has_text=name)
+        button.click()  # each adds 32·8·(4096 + 11,008) = 3,866,624
         expect(total).to_have_text(f"{4_194_304 + i * 3_866_624:,}", timeout=10_000)
-    page.select_option("#lora-model", "gpt3-175b")
+        expect(button).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#w-lora-matrices")).to_have_value("q,v,gate,up,down")
+    page.select_option("#w-lora-model", "gpt3-175b")
     expect(page.locator("#w-lora-result")).to_contain_text("Not in this model: MLP gate")
+
+
+def test_matrices_as_one_comma_separated_value_as_the_shell_sends_them(client):
+    one = client.get("/api/widgets/lora?matrices=q,v").json()
+    assert one["trainable"] == 4_194_304 and one["chosen"] == "q,v"
+    toggles = {t["name"]: t for t in one["toggles"]}
+    assert toggles["k"]["value"] == "q,k,v" and toggles["q"]["value"] == "v"

@@ -122,7 +122,10 @@ def test_browser_bias_concentrates_load(page):
     page.goto("/playground/moe-router")
     loss = page.get_by_test_id("moe-loss")
     expect(loss).to_contain_text("1.0509", timeout=10_000)
-    page.locator("#moe-bias").fill("6")
-    page.locator("#moe-bias").dispatch_event("change")
+    page.locator("#w-moe-router-bias").fill("6")
     expect(loss).not_to_contain_text("1.0509", timeout=10_000)
+    expect(page.locator("#w-moe-router-layers")).to_be_hidden()  # Mixtral: no custom shape
+    page.locator("input[name=source][value=custom]").check()
+    expect(page.locator("#w-moe-router-seed")).to_be_hidden()
+    expect(page.locator("#w-moe-router-logits")).to_be_visible()
     expect(page.get_by_test_id("moe-active")).to_have_text("12.88B")

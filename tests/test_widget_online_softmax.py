@@ -113,7 +113,6 @@ def test_browser_tile_slider(page):
     page.goto("/playground/online-softmax")
     rows = page.locator("[data-testid=os-steps] tbody tr")
     expect(rows).to_have_count(2, timeout=10_000)
-    page.locator("#os-tile").fill("1")
-    page.locator("#os-tile").dispatch_event("change")
+    page.locator("#w-online-softmax-tile").fill("1")
     expect(rows).to_have_count(4, timeout=10_000)
     expect(page.get_by_test_id("os-diff")).to_contain_text("36.8806")

@@ -64,3 +64,49 @@ def test_smollm2_preset_equals_the_sum_of_its_gguf_tensor_shapes():
 
     tensors = gguf.GGUFReader(str(gguf_path())).tensors
     assert compute(Params(preset="smollm2-135m")).total == sum(int(t.n_elements) for t in tensors)
+
+
+def test_picker_fills_the_fields_and_later_edits_take_effect():
+    """Lesson 20's exercise: SmolLM2 from the picker, then 9 K/V heads, then untied."""
+    from app.widgets.param_count import SPEC
+
+    label, values = SPEC.presets["smollm2-135m"]
+    assert label == "SmolLM2-135M" and values["preset"] == "custom"
+    assert compute(SPEC.parse(values)).total == 134_515_008
+    mha = compute(SPEC.parse({**values, "kv_heads": 9})).total
+    assert mha == 147_786_048
+    untied = compute(SPEC.parse({**values, "kv_heads": 9, "tied": False})).total
+    assert untied - mha == 28_311_552 == 49152 * 576
+
+
+def test_preset_mode_shows_and_sends_only_the_preset(client):
+    from app.widgets.param_count import SPEC
+
+    assert SPEC.state(SPEC.parse({"preset": "smollm2-135m"})) == {"preset": "smollm2-135m"}
+    custom = SPEC.state(SPEC.params(style="llama"))
+    assert "kv_heads" in custom and "context" not in custom  # RoPE: no position table
+    assert "context" in SPEC.state(SPEC.params()) and "kv_heads" not in SPEC.state(SPEC.params())
+    html = client.get("/playground/param-count?preset=smollm2-135m").text
+    assert "134,515,008" in html and "SmolLM2-135M as published" in html
+    assert 'data-preset-form="w-param-count-form"' in html
+    field = html[html.index('id="w-param-count-kv_heads"') - 10:][:400]
+    assert "disabled" in field
+
+
+def test_lesson_20_exercise_in_the_browser(page):
+    """SmolLM2 from the picker, then 9 K/V heads, then untie the output head."""
+    from playwright.sync_api import expect
+
+    page.goto("/playground/param-count?preset=smollm2-135m")
+    total = page.get_by_test_id("pc-total")
+    expect(total).to_have_text("134,515,008", timeout=10_000)
+    expect(page.locator("#w-param-count-kv_heads")).to_be_hidden()
+    page.select_option("#w-param-count-preset", "smollm2-135m")
+    kv = page.locator("#w-param-count-kv_heads")
+    expect(kv).to_be_visible()
+    expect(kv).to_have_value("3")
+    kv.fill("9")
+    expect(total).to_have_text("147,786,048", timeout=10_000)
+    page.locator("#w-param-count-tied").uncheck()
+    expect(total).to_have_text(f"{147_786_048 + 28_311_552:,}", timeout=10_000)
+    assert "tied=false" in page.url and "kv_heads=9" in page.url

@@ -143,10 +143,10 @@ def test_browser_outlier_and_real_block(page):
     page.goto("/playground/quantize")
     errors = page.get_by_test_id("qz-errors")
     expect(errors).to_contain_text("0 nonzero values", timeout=10_000)
-    page.locator("#qz-bits").fill("4")
-    page.locator("#qz-bits").dispatch_event("change")
-    page.select_option("#qz-outlier", "true")
+    page.locator("#w-quantize-bits").fill("4")
+    page.locator("#w-quantize-outlier").check()
     expect(errors).to_contain_text("7 nonzero values", timeout=10_000)
     page.locator("input[name=source][value=real]").check()
+    expect(page.locator("#w-quantize-vector")).to_be_hidden()
     expect(page.get_by_test_id("qz-block")).to_contain_text("blk.0.attn_q.weight",
                                                              timeout=60_000)

@@ -161,8 +161,8 @@ def test_browser_sliders_and_real_model(page):
     page.goto("/playground/sampling")
     nucleus = page.get_by_test_id("sampling-nucleus")
     expect(nucleus).to_have_text("6", timeout=10_000)
-    page.locator("#sampling-top-p").fill("0.9")
-    page.locator("#sampling-top-p").dispatch_event("change")
+    page.locator("#w-sampling-top_p").fill("0.9")
+    page.locator("#w-sampling-top_p").dispatch_event("change")
     expect(nucleus).to_have_text("4", timeout=10_000)
     page.locator("input[name=source][value=model]").check()
     expect(page.locator("#w-sampling-result th[scope=row]").first).to_have_text(

@@ -100,8 +100,8 @@ def test_json_and_fragment(client):
 def test_in_the_browser_llama_on_8_gpus(page):
     page.goto("/playground/training-memory")
     expect(page.get_by_test_id("tm-state-1")).to_have_text("31.4 GB", timeout=10_000)
-    page.select_option("#tm-preset", "llama2-7b")
-    expect(page.locator("#tm-layers")).to_have_value("32")
-    page.locator("#tm-gpus").fill("8")
+    page.select_option("#w-training-memory-preset", "llama2-7b")
+    expect(page.locator("#w-training-memory-seq_len")).to_have_value("4096")
+    page.locator("#w-training-memory-gpus").fill("8")
     expect(page.get_by_test_id("tm-state-3")).to_have_text("13.5 GB", timeout=10_000)
     expect(page.get_by_test_id("tm-state-0")).to_have_text("107.8 GB")

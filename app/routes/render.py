@@ -47,13 +47,19 @@ def result_html(env: Environment, spec: WidgetSpec, params: WidgetParams, result
                         iid=iid)
 
 
+def form_value(value: Any) -> Any:
+    """A parameter as a form field holds it: booleans as true/false, lists joined."""
+    value = _plain(value)
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
 def state_query(spec: WidgetSpec, params: WidgetParams) -> str:
     return query_string(spec.state(params))
 
 
 def view_of(spec: WidgetSpec, iid: str, params: WidgetParams, html: str, error: str = "",
             standalone: bool = False, status: int = 200) -> WidgetView:
-    values = {name: _plain(getattr(params, name)) for name in spec.params.model_fields}
+    values = {name: form_value(getattr(params, name)) for name in spec.params.model_fields}
     active = {c.name: c.applies(params) for c in spec.controls}
     return WidgetView(spec, iid, values, active,
                       f"/playground/{spec.name}?{state_query(spec, params)}", html, error,

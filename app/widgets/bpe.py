@@ -6,7 +6,7 @@ from collections import Counter
 from pydantic import Field
 
 from app.engine.minilm import load_tokenizer
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
 
 END = "</w>"  # end-of-word marker: "est</w>" (a word ending) differs from "est" inside "estimate"
 MAX_CORPUS_CHARS = 2000
@@ -20,10 +20,13 @@ DEFAULT_CORPUS = ("low low low low low lower lower newest newest newest newest n
 
 class Params(WidgetParams):
     corpus: str = Field(DEFAULT_CORPUS, max_length=MAX_CORPUS_CHARS,
-                        description=f"Training text, at most {MAX_CORPUS_CHARS} characters")
-    num_merges: int = Field(10, ge=0, le=MAX_MERGES, description="Merges to learn (0–50)")
+                        description=f"Training text, at most {MAX_CORPUS_CHARS} characters",
+                        json_schema_extra=ui("Training corpus", control="textarea", rows=3))
+    num_merges: int = Field(10, ge=0, le=MAX_MERGES, description="Merges to learn (0–50)",
+                            json_schema_extra=ui("Merges"))
     sentence: str = Field("the lowest newer widest", max_length=MAX_SENTENCE_CHARS,
-                          description="Text to tokenize with the learned merges and WordPiece")
+                          description="Text to tokenize with the learned merges and WordPiece",
+                          json_schema_extra=ui("Sentence to tokenize"))
 
 
 class Merge(WidgetResult):
@@ -53,6 +56,8 @@ class Result(WidgetResult):
     corpus_words: list[Segmented]  # most frequent words, segmented by all learned merges
     sentence_tokens: list[str]
     wordpiece: list[Piece]
+    base_count: int = 0  # symbols before any merge
+    merges_done: int = 0  # merges learned (fewer than asked when stopped early)
 
 
 def words(text: str) -> list[str]:
@@ -122,7 +127,8 @@ def compute(params: Params) -> Result:
     return Result(
         merges=[Merge(step=i, pair=list(p), count=n, token=p[0] + p[1])
                 for i, (p, n) in enumerate(merges, start=1)],
-        base_vocab=base, vocab_size=len(base) + len(merges),
+        base_vocab=base, vocab_size=len(base) + len(merges), base_count=len(base),
+        merges_done=len(merges),
         stopped_early=len(merges) < params.num_merges,
         corpus_words=[Segmented(word=w, count=n, tokens=segment(w, pairs)) for w, n in counts],
         sentence_tokens=[t for w in words(params.sentence) for t in segment(w, pairs)],

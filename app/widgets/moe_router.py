@@ -23,6 +23,7 @@ from app.widgets.base import (
     WidgetSpec,
     parse_matrix,
     softmax,
+    ui,
 )
 
 MAX_TOKENS, MAX_EXPERTS = 64, 16
@@ -33,25 +34,69 @@ MIXTRAL_NOTE = ("Jiang et al. (2024) report 46.7B parameters in total and 12.9B 
                 "token for Mixtral 8x7B.")
 
 
+RANDOM = {"source": ["random"]}
+TYPED = {"source": ["custom"]}
+CUSTOM_SIZE = {"preset": ["custom"]}
+
+
 class Params(WidgetParams):
-    source: Literal["random", "custom"] = Field("random", description="Seeded random or typed")
-    tokens: int = Field(16, ge=1, le=MAX_TOKENS, description="Batch size T (random logits)")
-    experts: int = Field(8, ge=1, le=MAX_EXPERTS, description="Experts E (random logits)")
-    top_k: int = Field(2, ge=1, le=MAX_EXPERTS, description="Experts per token (≤ E)")
-    seed: int = Field(0, ge=0, le=2**32 - 1)
-    spread: float = Field(1.0, ge=0, le=10, description="Standard deviation of random logits")
-    bias_expert: int = Field(1, ge=0, le=MAX_EXPERTS, description="Expert to favour; 0 = none")
-    bias: float = Field(0.0, ge=-20, le=20, description="Added to that expert's logits")
+    source: Literal["random", "custom"] = Field(
+        "random", description="Seeded random or typed",
+        json_schema_extra=ui("Router logits", control="radio", choices={
+            "random": "constructed: seeded random numbers",
+            "custom": "typed (one row per token)"}))
+    tokens: int = Field(16, ge=1, le=MAX_TOKENS, description="Batch size T (random logits)",
+                        json_schema_extra=ui("Tokens in the batch T", show_when=RANDOM))
+    experts: int = Field(8, ge=1, le=MAX_EXPERTS, description="Experts E (random logits)",
+                         json_schema_extra=ui("Experts E", show_when=RANDOM))
+    top_k: int = Field(2, ge=1, le=MAX_EXPERTS, description="Experts per token (≤ E)",
+                       json_schema_extra=ui("Experts per token, top-k"))
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for the random logits",
+                      json_schema_extra=ui("Random seed", control="number", show_when=RANDOM))
+    spread: float = Field(1.0, ge=0, le=10, description="Standard deviation of random logits",
+                          json_schema_extra=ui("Spread of the logits", step=0.1, slider=(0, 4),
+                                               show_when=RANDOM))
+    bias_expert: int = Field(1, ge=0, le=MAX_EXPERTS, description="Expert to favour; 0 = none",
+                             json_schema_extra=ui("Favor expert (0 = none)", show_when=RANDOM))
+    bias: float = Field(0.0, ge=-20, le=20, description="Added to that expert's logits",
+                        json_schema_extra=ui("…by adding this to its logit for every token",
+                                             step=0.1, slider=(0, 6), show_when=RANDOM))
     logits: str = Field("2, 1, 0.5, -1", max_length=8000,
-                        description="Typed logits: experts by ',', tokens by ';'")
-    alpha: float = Field(0.01, ge=0, le=1, description="Balancing-loss coefficient α")
-    preset: Literal["mixtral-8x7b", "custom"] = "mixtral-8x7b"
-    layers: int = Field(32, ge=1, le=1000)
-    d_model: int = Field(4096, ge=1, le=65536)
-    d_ff: int = Field(14336, ge=1, le=1_000_000)
-    heads: int = Field(32, ge=1, le=1024)
-    kv_heads: int = Field(8, ge=1, le=1024)
-    vocab: int = Field(32000, ge=1, le=1_000_000)
+                        description="Typed logits: experts by ',', tokens by ';'",
+                        json_schema_extra=ui("Typed logits (experts separated by commas, "
+                                             "tokens by ;)", control="textarea", rows=2,
+                                             show_when=TYPED))
+    alpha: float = Field(0.01, ge=0, le=1, description="Balancing-loss coefficient α",
+                         json_schema_extra=ui("Balancing-loss coefficient α", step=0.001,
+                                              slider=(0, 0.1)))
+    preset: Literal["mixtral-8x7b", "custom"] = Field(
+        "mixtral-8x7b", description="The model whose total and active parameters are counted",
+        json_schema_extra=ui("Count parameters of", choices={
+            "mixtral-8x7b": "Mixtral 8x7B (8 experts, top-2)",
+            "custom": "Custom: the fields below, with E and top-k from the router"}))
+    layers: int = Field(32, ge=1, le=1000, description="Transformer blocks",
+                        json_schema_extra=ui("Layers", control="number", show_when=CUSTOM_SIZE))
+    d_model: int = Field(4096, ge=1, le=65536, description="Model width",
+                         json_schema_extra=ui("d_model", control="number", show_when=CUSTOM_SIZE))
+    d_ff: int = Field(14336, ge=1, le=1_000_000, description="Hidden width of one expert",
+                      json_schema_extra=ui("Expert hidden size d_ff", control="number",
+                                           show_when=CUSTOM_SIZE))
+    heads: int = Field(32, ge=1, le=1024, description="Query heads; must divide d_model",
+                       json_schema_extra=ui("Query heads", control="number",
+                                            show_when=CUSTOM_SIZE))
+    kv_heads: int = Field(8, ge=1, le=1024, description="Key/value heads; must divide heads",
+                          json_schema_extra=ui("K/V heads", control="number",
+                                               show_when=CUSTOM_SIZE))
+    vocab: int = Field(32000, ge=1, le=1_000_000, description="Tokens in the vocabulary",
+                       json_schema_extra=ui("Vocabulary", control="number",
+                                            show_when=CUSTOM_SIZE))
+
+
+class Cell(WidgetResult):
+    """One (token, expert) cell of the routing table."""
+    on: bool  # the expert is among the token's top-k
+    text: str  # the gate weight when chosen, else the logit
+    title: str  # "logit 2.00, softmax 0.610"
 
 
 class SizePart(WidgetResult):
@@ -74,6 +119,8 @@ class Size(WidgetResult):
     total: int
     active: int
     paper: str | None
+    total_text: str = ""  # "46.70B"
+    active_text: str = ""
 
 
 class Result(WidgetResult):
@@ -96,6 +143,10 @@ class Result(WidgetResult):
     alpha: float
     aux_loss: float  # α·balance
     size: Size
+    cells: list[list[Cell]] = []  # (T, E), for the routing table
+    expert_labels: list[str] = []  # "expert 1" …
+    slots: int = 0  # T·k routed slots
+    max_load: int = 0
 
 
 def route(logits: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,8 +186,9 @@ def size_of(params: Params, experts: int, k: int) -> Size:
         if config["d_model"] % config["heads"] or config["heads"] % config["kv_heads"]:
             raise WidgetInputError("heads must divide d_model, and kv_heads must divide heads")
     parts = moe_size(**config)
-    return Size(label=label, **config, parts=parts, total=sum(p.total for p in parts),
-                active=sum(p.active for p in parts), paper=paper)
+    total, active = sum(p.total for p in parts), sum(p.active for p in parts)
+    return Size(label=label, **config, parts=parts, total=total, active=active, paper=paper,
+                total_text=f"{total / 1e9:.2f}B", active_text=f"{active / 1e9:.2f}B")
 
 
 def compute(params: Params) -> Result:
@@ -161,7 +213,16 @@ def compute(params: Params) -> Result:
     fractions = loads / (t * k)
     mean_probs = probs.mean(axis=0)
     balance = float(e * np.sum(fractions * mean_probs))
+    cells = []
+    for row_t, (row, chosen_t, gates_t) in enumerate(zip(logits, chosen, gates, strict=True)):
+        slot = {int(x): i for i, x in enumerate(chosen_t)}
+        cells.append([Cell(on=j in slot,
+                           text=f"{gates_t[slot[j]]:.3f}" if j in slot else f"{z:.2f}",
+                           title=f"logit {z:.2f}, softmax {probs[row_t, j]:.3f}")
+                      for j, z in enumerate(row)])
     return Result(
+        cells=cells, expert_labels=[f"expert {i}" for i in range(1, e + 1)], slots=t * k,
+        max_load=int(loads.max()),
         source=params.source, seed=params.seed, bias_expert=params.bias_expert,
         bias=params.bias, tokens=t, experts=e, top_k=k, logits=logits.tolist(),
         probs=probs.tolist(), chosen=chosen.tolist(), gates=gates.tolist(),

@@ -24,6 +24,7 @@ from app.widgets.base import (
     WidgetSpec,
     parse_vector,
     softmax,
+    ui,
 )
 
 MAX_SCORES = 64
@@ -32,14 +33,33 @@ BYTES_PER_NUMBER = 2  # fp16
 
 class Params(WidgetParams):
     scores: str = Field("1, 3, 2, 5", max_length=2000,
-                        description=f"One query's scores over 1–{MAX_SCORES} keys")
+                        description=f"One query's scores over 1–{MAX_SCORES} keys",
+                        json_schema_extra=ui("Scores of one query row (comma-separated)"))
     values: str = Field("10, 20, 30, 40", max_length=2000,
-                        description="One value per key (blank: probabilities only)")
-    tile: int = Field(2, ge=1, le=MAX_SCORES, description="Keys per tile (block)")
-    n_tokens: int = Field(4096, ge=1, le=1_048_576, description="Sequence length N")
-    head_dim: int = Field(64, ge=1, le=1024, description="Head dimension d")
+                        description="One value per key (blank: probabilities only)",
+                        json_schema_extra=ui("Values, one number per key"))
+    tile: int = Field(2, ge=1, le=MAX_SCORES, description="Keys per tile (block)",
+                      json_schema_extra=ui("Tile size (keys per block)", slider=(1, 16)))
+    n_tokens: int = Field(4096, ge=1, le=1_048_576, description=(
+        "Sequence length N, for the memory traffic of one attention head (fp16)"),
+        json_schema_extra=ui("Traffic: sequence length N", control="number"))
+    head_dim: int = Field(64, ge=1, le=1024, description="Head dimension d",
+                          json_schema_extra=ui("Traffic: head dimension d", control="number"))
     sram_kib: int = Field(192, ge=1, le=65536,
-                          description="On-chip SRAM M in KiB (A100: 192 KiB per SM)")
+                          description="On-chip SRAM M in KiB (A100: 192 KiB per SM)",
+                          json_schema_extra=ui("Traffic: on-chip SRAM M (KiB)",
+                                               control="number"))
+
+
+def size_text(b: int) -> str:
+    """Bytes in binary units: GiB and MiB with 2 decimals, KiB with 1, else bytes."""
+    if b >= 2**30:
+        return f"{b / 2**30:.2f} GiB"
+    if b >= 2**20:
+        return f"{b / 2**20:.2f} MiB"
+    if b >= 2**10:
+        return f"{b / 2**10:.1f} KiB"
+    return f"{b} bytes"
 
 
 class Step(WidgetResult):
@@ -51,6 +71,8 @@ class Step(WidgetResult):
     tile_sum: float  # Σ e^(x − m_new) over the tile
     ell: float  # the running sum ℓ
     o: float | None
+    output_so_far: float | None = None  # o / ℓ after this tile
+    scores_text: str = ""  # "1, 3"
 
 
 class Traffic(WidgetResult):
@@ -68,6 +90,9 @@ class Traffic(WidgetResult):
     theorem_bytes: int
     scores_bytes: int  # one N × N matrix
     ratio: float  # standard / flash
+    sizes: dict[str, str] = {}  # standard, flash, theorem, scores as "32.02 MiB"
+    chart_labels: list[str] = []
+    chart_mib: list[float] = []  # standard and FlashAttention bytes, in MiB
 
 
 class Result(WidgetResult):
@@ -81,6 +106,7 @@ class Result(WidgetResult):
     output_online: float | None
     output_direct: float | None
     traffic: Traffic
+    key_labels: list[str] = []  # "key 1" …
 
 
 def online_softmax(x: np.ndarray, tile: int, v: np.ndarray | None = None
@@ -101,7 +127,9 @@ def online_softmax(x: np.ndarray, tile: int, v: np.ndarray | None = None
             o = c * o + float(e @ v[start:start + tile])
         steps.append(Step(tile=t, scores=xb.tolist(), m=m_new,
                           correction=None if t == 1 else c, rescaled=t > 1 and m_new > m,
-                          tile_sum=float(e.sum()), ell=l_sum, o=o if v is not None else None))
+                          tile_sum=float(e.sum()), ell=l_sum, o=o if v is not None else None,
+                          output_so_far=o / l_sum if v is not None else None,
+                          scores_text=", ".join(f"{a:g}" for a in xb)))
         m = m_new
     return np.exp(x - m) / l_sum, steps, (o / l_sum if v is not None else None)
 
@@ -127,7 +155,11 @@ def traffic(n: int, d: int, sram_kib: int) -> Traffic:
                    block_cols=block_cols, outer_steps=outer, standard_elements=standard,
                    flash_elements=flash, theorem_elements=theorem, standard_bytes=standard * b,
                    flash_bytes=flash * b, theorem_bytes=theorem * b, scores_bytes=n * n * b,
-                   ratio=round(standard / flash, 4))
+                   ratio=round(standard / flash, 4),
+                   sizes={"standard": size_text(standard * b), "flash": size_text(flash * b),
+                          "theorem": size_text(theorem * b), "scores": size_text(n * n * b)},
+                   chart_labels=["standard", "FlashAttention"],
+                   chart_mib=[standard * b / 2**20, flash * b / 2**20])
 
 
 def compute(params: Params) -> Result:
@@ -146,6 +178,7 @@ def compute(params: Params) -> Result:
         max_abs_diff=float(np.max(np.abs(online - direct))), output_online=out,
         output_direct=float(direct @ v) if v is not None else None,
         traffic=traffic(params.n_tokens, params.head_dim, params.sram_kib),
+        key_labels=[f"key {i}" for i in range(1, x.size + 1)],
     )
 
 

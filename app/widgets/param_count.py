@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
 
 # Published configurations. ``paper_total`` is the total as the source states it.
 PRESETS: dict[str, dict] = {
@@ -29,18 +29,52 @@ PRESETS: dict[str, dict] = {
 }
 
 
+NAMES = {"gpt2-small": "GPT-2 small", "gpt3-175b": "GPT-3 175B", "llama2-7b": "Llama 2 7B",
+         "smollm2-135m": "SmolLM2-135M"}
+CONFIG_FIELDS = ("style", "vocab", "context", "d_model", "layers", "heads", "kv_heads", "d_ff",
+                 "tied")
+CUSTOM = {"preset": ["custom"]}
+
+# The shell's "Published model" picker: it fills every field (and switches to custom, so
+# the fields apply), after which each edit takes effect.
+PICKER = {key: (NAMES[key], {"preset": "custom",
+                             **{f: PRESETS[key][f] for f in CONFIG_FIELDS}})
+          for key in PRESETS}
+
+
 class Params(WidgetParams):
     preset: Literal["custom", "gpt2-small", "gpt3-175b", "llama2-7b", "smollm2-135m"] = Field(
-        "custom", description="A published configuration; overrides the other fields")
-    style: Literal["gpt", "llama"] = "gpt"
-    vocab: int = Field(50257, ge=1, le=1_000_000)
-    context: int = Field(1024, ge=1, le=10_000_000, description="Only used for learned positions")
-    d_model: int = Field(768, ge=1, le=65536)
-    layers: int = Field(12, ge=1, le=1000)
-    heads: int = Field(12, ge=1, le=1024)
-    kv_heads: int = Field(12, ge=1, le=1024, description="Key/value heads (GQA); llama style")
-    d_ff: int = Field(3072, ge=1, le=1_000_000)
-    tied: bool = Field(True, description="Output head shares the token embedding matrix")
+        "custom", description="A published configuration as its source states it (the fields "
+        "below are then ignored), or custom: the fields below",
+        json_schema_extra=ui("Configuration", control="hidden"))
+    style: Literal["gpt", "llama"] = Field("gpt", description=(
+        "gpt: learned positions, LayerNorm with bias, biased projections, 2-matrix GELU MLP; "
+        "llama: RoPE, RMSNorm, no biases, 3-matrix SwiGLU MLP, grouped K/V heads"),
+        json_schema_extra=ui("Block style", show_when=CUSTOM, choices={
+            "gpt": "GPT (LayerNorm, GELU MLP, biases, learned positions)",
+            "llama": "Llama (RMSNorm, SwiGLU, no biases, RoPE, GQA)"}))
+    vocab: int = Field(50257, ge=1, le=1_000_000, description="Tokens in the vocabulary",
+                       json_schema_extra=ui("Vocabulary", control="number", show_when=CUSTOM))
+    context: int = Field(1024, ge=1, le=10_000_000, description=(
+        "Rows of the learned position table (GPT style only)"),
+        json_schema_extra=ui("Context length", control="number",
+                             show_when={**CUSTOM, "style": ["gpt"]}))
+    d_model: int = Field(768, ge=1, le=65536, description="Model width",
+                         json_schema_extra=ui("Model width d_model", control="number",
+                                              show_when=CUSTOM))
+    layers: int = Field(12, ge=1, le=1000, description="Transformer blocks",
+                        json_schema_extra=ui("Layers", control="number", show_when=CUSTOM))
+    heads: int = Field(12, ge=1, le=1024, description="Query heads; must divide d_model",
+                       json_schema_extra=ui("Heads", control="number", show_when=CUSTOM))
+    kv_heads: int = Field(12, ge=1, le=1024, description=(
+        "Key/value heads (GQA, Llama style); must divide heads"),
+        json_schema_extra=ui("K/V heads", control="number",
+                             show_when={**CUSTOM, "style": ["llama"]}))
+    d_ff: int = Field(3072, ge=1, le=1_000_000, description="Hidden width of the MLP",
+                      json_schema_extra=ui("MLP width d_ff", control="number", show_when=CUSTOM))
+    tied: bool = Field(True, description="Output head shares the token embedding matrix",
+                       json_schema_extra=ui("Tied embeddings: the output head reuses the "
+                                            "token embedding matrix", show_when=CUSTOM))
 
 
 class Part(WidgetResult):
@@ -58,6 +92,19 @@ class Result(WidgetResult):
     approx_12ld2: int
     source: str | None
     paper_total: str | None
+    preset_name: str | None = None  # "SmolLM2-135M" when a published preset is shown
+    total_text: str = ""  # "124,439,808"
+    blocks: int = 0  # attention + feed-forward + norms: what 12·L·d² approximates
+    approx_ratio: float = 0.0  # approx_12ld2 / blocks
+    max_share: float = 0.0  # the largest part's share: the bars' scale
+    bar_labels: list[str] = []  # short part names for the chart
+    bar_percent: list[float] = []  # each part's share in %
+
+
+# Chart labels short enough for the bar chart's label column on a 360 px phone.
+SHORT = {"token embeddings": "tok. embed", "position embeddings": "pos. embed",
+         "attention (all layers)": "attention", "feed-forward (all layers)": "MLP",
+         "norms": "norms", "output head": "output"}
 
 
 def humanize(n: int) -> str:
@@ -111,12 +158,19 @@ def compute(params: Params) -> Result:
     parts = count(**config)
     per_layer = parts.pop("_per_layer")
     total = sum(parts.values())
+    blocks = sum(v for k, v in parts.items() if "all layers" in k or k == "norms")
+    approx = 12 * config["layers"] * config["d_model"] ** 2
     return Result(
         config=config,
         parts=[Part(name=k, params=v, share=round(v / total, 6)) for k, v in parts.items()],
         per_layer=per_layer, total=total, total_label=humanize(total),
-        approx_12ld2=12 * config["layers"] * config["d_model"] ** 2,
+        approx_12ld2=approx,
         source=source, paper_total=paper_total,
+        preset_name=NAMES.get(params.preset), total_text=f"{total:,}", blocks=blocks,
+        approx_ratio=round(approx / blocks, 6) if blocks else 0.0,
+        max_share=max(v for v in parts.values()) / total,
+        bar_labels=[SHORT[k] for k in parts],
+        bar_percent=[round(100 * v / total, 4) for v in parts.values()],
     )
 
 
@@ -127,4 +181,5 @@ SPEC = WidgetSpec(
     params=Params,
     result=Result,
     compute=compute,
+    presets=PICKER,
 )

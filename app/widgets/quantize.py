@@ -23,6 +23,7 @@ from app.widgets.base import (
     WidgetResult,
     WidgetSpec,
     parse_vector,
+    ui,
 )
 
 MAX_VALUES = 64
@@ -31,20 +32,49 @@ SCALE_BITS = 16  # each group's scale (and minimum, for min–max) is stored as 
 TENSORS = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
 
 
+TYPED = {"source": ["vector"]}
+REAL = {"source": ["real"]}
+TENSOR_LABELS = {"attn_q": "attention query W_Q", "attn_k": "attention key W_K",
+                 "attn_v": "attention value W_V", "attn_output": "attention output W_O",
+                 "ffn_gate": "feed-forward gate", "ffn_up": "feed-forward up",
+                 "ffn_down": "feed-forward down"}
+
+
 class Params(WidgetParams):
-    source: Literal["vector", "real"] = Field("vector", description="'real': a SmolLM2 block")
+    source: Literal["vector", "real"] = Field(
+        "vector", description="'real': a SmolLM2 block",
+        json_schema_extra=ui("Numbers to quantize", control="radio", choices={
+            "vector": "the vector I type",
+            "real": "a real Q4_1 block of SmolLM2-135M (32 weights)"}))
     vector: str = Field("0.42, -1.37, 0.08, 2.54, -0.61, 0.15, -0.03, 0.97", max_length=3000,
-                        description=f"1–{MAX_VALUES} numbers, comma-separated")
-    tensor: Literal[TENSORS] = Field("attn_q", description="Which weight matrix (real block)")
-    layer: int = Field(1, ge=1, le=30, description="Layer, numbered from 1 (GGUF blk.0 = 1)")
-    block: int = Field(0, ge=0, description="Block number in storage order (32 weights each)")
-    scheme: Literal["absmax", "minmax"] = "absmax"
-    bits: int = Field(8, ge=2, le=8, description="Bits per code (2–8)")
+                        description=f"1–{MAX_VALUES} numbers, comma-separated",
+                        json_schema_extra=ui("Vector", show_when=TYPED))
+    tensor: Literal[TENSORS] = Field("attn_q", description="Which weight matrix (real block)",
+                                     json_schema_extra=ui("Weight matrix", show_when=REAL,
+                                                          choices=TENSOR_LABELS))
+    layer: int = Field(1, ge=1, le=30, description="Layer, numbered from 1 (GGUF blk.0 = 1)",
+                       json_schema_extra=ui("Layer", show_when=REAL))
+    block: int = Field(0, ge=0, description="Block number in storage order (32 weights each; "
+                                            "0 = the first 32 weights of row 0)",
+                       json_schema_extra=ui("Block number", control="number", show_when=REAL))
+    scheme: Literal["absmax", "minmax"] = Field(
+        "absmax", description="absmax: x̂ = s·q, q in −q_max…q_max; min–max: x̂ = d·q + m, "
+        "q in 0…2^b − 1", json_schema_extra=ui("Scheme", choices={
+            "absmax": "absmax (symmetric)", "minmax": "min–max (asymmetric, like Q4_1)"}))
+    bits: int = Field(8, ge=2, le=8, description="Bits per code (2–8)",
+                      json_schema_extra=ui("Bits"))
     group_size: int = Field(0, ge=0, le=MAX_VALUES,
-                            description="Numbers sharing one scale; 0 = all of them")
-    outlier: bool = Field(False, description="Multiply one element by outlier_factor")
-    outlier_index: int = Field(4, ge=1, le=MAX_VALUES, description="Element number, from 1")
-    outlier_factor: float = Field(10.0, ge=-1000, le=1000)
+                            description="Numbers sharing one scale; 0 = all of them",
+                            json_schema_extra=ui("Group size (0 = one scale for everything)",
+                                                 slider=(0, 32)))
+    outlier: bool = Field(False, description="Multiply one element by outlier_factor",
+                          json_schema_extra=ui("Add an outlier: multiply one element"))
+    outlier_index: int = Field(4, ge=1, le=MAX_VALUES, description="Element number, from 1",
+                               json_schema_extra=ui("Outlier: element number",
+                                                    control="number"))
+    outlier_factor: float = Field(10.0, ge=-1000, le=1000, description="Multiplies that element",
+                                  json_schema_extra=ui("Outlier: multiply by",
+                                                       control="number"))
 
 
 class Group(WidgetResult):
@@ -53,6 +83,8 @@ class Group(WidgetResult):
     scale: float  # s (absmax) or d (min–max)
     minimum: float | None  # m for min–max
     max_abs_error: float
+    bound: float = 0.0  # half a step: scale / 2, the most rounding can move a value
+    first: int = 0  # 1-based number of the group's first element
 
 
 class ByBits(WidgetResult):
@@ -72,6 +104,9 @@ class Block(WidgetResult):
     m: float
     codes: list[int]  # 32 codes in 0..15
     values: list[float]  # d·code + m, as float32
+    last_column: int = 0  # first_column + 31
+    top_value: float = 0.0  # code 15: m + 15·d
+    half_step: float = 0.0  # d / 2
 
 
 class Result(WidgetResult):
@@ -93,6 +128,11 @@ class Result(WidgetResult):
     bits_per_weight: float
     by_bits: list[ByBits]
     block: Block | None
+    errors: list[float] = []  # x̂ − x per element
+    rmse_max: float = 0.0  # the largest RMS error over by_bits: the chart's scale
+    bits_labels: list[str] = []  # "2 bits" … "8 bits", for the chart
+    rmse_percent: list[float] = []  # by_bits' RMS errors in % of the numbers' RMS size
+    bits_index: int = 0  # position of the chosen bit width in by_bits
 
 
 def quantize(x: np.ndarray, bits: int, scheme: str, group: int
@@ -136,7 +176,9 @@ def read_block(tensor: str, layer: int, index: int) -> Block:
     block = read_q4_1_block(gguf_path(), name, index)
     return Block(gguf_name=name, layer=layer, block_index=index, n_blocks=n_blocks,
                  row=block["row"], first_column=block["first_column"], d=block["d"],
-                 m=block["m"], codes=block["codes"], values=block["values"])
+                 m=block["m"], codes=block["codes"], values=block["values"],
+                 last_column=block["first_column"] + 31, top_value=block["m"] + 15 * block["d"],
+                 half_step=block["d"] / 2)
 
 
 def errors(x: np.ndarray, recon: np.ndarray) -> tuple[float, float]:
@@ -173,16 +215,23 @@ def compute(params: Params, models=None) -> Result:
     by_bits = [ByBits(bits=b, rmse=e[1], max_abs_error=e[0]) for b in ALL_BITS
                for e in [errors(x, quantize(x, b, params.scheme, params.group_size)[1])]]
     absmax = params.scheme == "absmax"
+    size_rms = float(np.sqrt(np.mean(x * x)))
     return Result(
         source=params.source, scheme=params.scheme, bits=params.bits,
         scheme_label="absmax (symmetric)" if absmax else "min–max (asymmetric)",
         q_max=2 ** (params.bits - 1) - 1 if absmax else 2**params.bits - 1,
         values=x.tolist(), outlier_position=position,
         groups=[Group(start=a, stop=b, scale=s, minimum=m,
-                      max_abs_error=errors(x[a:b], recon[a:b])[0]) for a, b, s, m in groups],
+                      max_abs_error=errors(x[a:b], recon[a:b])[0], bound=s / 2,
+                      first=a + 1)
+                for a, b, s, m in groups],
         codes=codes.tolist(), reconstruction=recon.tolist(), max_abs_error=max_err, rmse=rmse,
         rmse_others=rmse_others, crushed=int(crushed.sum()), crushed_flags=crushed.tolist(),
         bits_per_weight=params.bits + per_group / size, by_bits=by_bits, block=block,
+        errors=(recon - x).tolist(), rmse_max=max(r.rmse for r in by_bits),
+        bits_labels=[f"{b} bits" for b in ALL_BITS],
+        rmse_percent=[100 * r.rmse / size_rms if size_rms else 0.0 for r in by_bits],
+        bits_index=list(ALL_BITS).index(params.bits),
     )
 
 

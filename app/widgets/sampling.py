@@ -14,10 +14,13 @@ from pydantic import Field
 
 from app.engine.smollm2 import MODEL_NAME
 from app.widgets._smollm2 import (
+    DEFAULT_PROMPT,
+    MAX_PROMPT_CHARS,
+    MAX_PROMPT_TOKENS,
     MIN_TEMPERATURE,
     TokenOut,
-    prompt_field,
     prompt_ids,
+    token_label,
     token_list,
 )
 from app.widgets.base import (
@@ -27,6 +30,7 @@ from app.widgets.base import (
     WidgetSpec,
     parse_vector,
     softmax,
+    ui,
 )
 
 MAX_LOGITS = 64
@@ -37,19 +41,35 @@ SHOWN = 20  # rows listed for the model's 49,152-token distribution
 CUMSUM_SLACK = 1e-12
 
 
+TYPED = {"source": ["logits"]}
+MODEL = {"source": ["model"]}
+
+
 class Params(WidgetParams):
     source: Literal["logits", "model"] = Field(
-        "logits", description="'logits': the numbers below; 'model': SmolLM2 after the prompt")
+        "logits", description="'logits': the numbers below; 'model': SmolLM2 after the prompt",
+        json_schema_extra=ui("Candidates from", control="radio", choices={
+            "logits": "logits I type", "model": "SmolLM2-135M’s next token after a prompt"}))
     tokens: str = Field("mat, floor, sofa, bed, roof, moon", max_length=2000,
-                        description="Names for the typed logits, comma-separated (blank: numbered)")
+                        description="Names for the typed logits, comma-separated (blank: numbered)",
+                        json_schema_extra=ui("Token names", show_when=TYPED))
     logits: str = Field("3, 2.2, 1.8, 1.5, 0.4, -1", max_length=2000,
-                        description=f"1–{MAX_LOGITS} numbers, comma-separated")
-    prompt: str = prompt_field()
-    temperature: float = Field(1.0, ge=0, le=10, description="Divides the logits; 0 = greedy")
-    top_k: int = Field(0, ge=0, le=MAX_TOP_K, description="Keep the k most likely; 0 = off")
+                        description=f"1–{MAX_LOGITS} numbers, comma-separated",
+                        json_schema_extra=ui("Logits", show_when=TYPED))
+    prompt: str = Field(DEFAULT_PROMPT, max_length=MAX_PROMPT_CHARS, description=(
+        f"Text for SmolLM2, at most {MAX_PROMPT_TOKENS} model tokens"),
+        json_schema_extra=ui("Prompt", control="textarea", rows=2, show_when=MODEL))
+    temperature: float = Field(1.0, ge=0, le=10, description="Divides the logits; 0 = greedy",
+                               json_schema_extra=ui("1. Temperature (0 = greedy)", step=0.05,
+                                                    slider=(0, 3)))
+    top_k: int = Field(0, ge=0, le=MAX_TOP_K, description="Keep the k most likely; 0 = off",
+                       json_schema_extra=ui("2. Top-k (0 = off)", slider=(0, 50)))
     top_p: float = Field(1.0, gt=0, le=1, description="Keep the smallest set with total ≥ p; "
-                                                       "1 = off")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for numpy's default_rng")
+                                                       "1 = off",
+                         json_schema_extra=ui("3. Top-p (1 = off)", step=0.01,
+                                              slider=(0.05, 1)))
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for numpy's default_rng",
+                      json_schema_extra=ui("Random seed", control="number"))
 
 
 class Candidate(WidgetResult):
@@ -62,6 +82,7 @@ class Candidate(WidgetResult):
     p_top_k: float  # renormalized over the top-k survivors (0 if cut)
     kept: bool  # survived top-k and top-p
     p_final: float  # renormalized over the final survivors (0 if cut)
+    label: str = ""  # as a chip shows it: ␣ for a space, ↵ for a newline, <E6> for a lone byte
 
 
 class Sample(WidgetResult):
@@ -70,6 +91,7 @@ class Sample(WidgetResult):
     token: str
     id: int | None
     probability: float
+    label: str = ""
 
 
 class Result(WidgetResult):
@@ -82,6 +104,9 @@ class Result(WidgetResult):
     seed: int
     candidates: list[Candidate]  # in rank order, at most SHOWN for the model
     sampled: Sample
+    shown_kept: int = 0  # survivors among the listed candidates
+    chart_labels: list[str] = []  # every listed candidate, as a chip shows it
+    chart_p: list[float] = []  # p_final of every listed candidate (0 once cut)
 
 
 def parse_labels(text: str, n: int) -> list[str]:
@@ -163,13 +188,18 @@ def compute(params: Params, models=None) -> Result:
     def name(i: int) -> str:
         return model.token_text(int(i)) if model is not None else labels[int(i)]
 
+    def label(i: int) -> str:
+        if model is not None:
+            return token_label(model, int(i))
+        return labels[int(i)].replace(" ", "␣").replace("\n", "↵")
+
     def token_id(i: int) -> int | None:
         return int(i) if model is not None else None
 
     candidates = [Candidate(
         rank=r + 1, token=name(i), id=token_id(i), logit=float(logits[i]),
         p_temperature=float(f.p_t[i]), kept_top_k=r < f.n_k, p_top_k=float(f.p_k[i]),
-        kept=r < f.n_p, p_final=float(f.p_final[i]),
+        kept=r < f.n_p, p_final=float(f.p_final[i]), label=label(i),
     ) for r, i in enumerate(f.order[:shown])]
     u, pos = draw(f, params.seed)
     pick = int(f.order[pos])
@@ -179,7 +209,9 @@ def compute(params: Params, models=None) -> Result:
         kept_after_top_k=f.n_k, kept_after_top_p=f.n_p,
         seed=params.seed, candidates=candidates,
         sampled=Sample(u=u, rank=pos + 1, token=name(pick), id=token_id(pick),
-                       probability=float(f.p_final[pick])),
+                       probability=float(f.p_final[pick]), label=label(pick)),
+        shown_kept=sum(c.kept for c in candidates),
+        chart_labels=[c.label for c in candidates], chart_p=[c.p_final for c in candidates],
     )
 
 

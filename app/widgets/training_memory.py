@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec
+from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
 
 GB = 1e9  # decimal gigabytes, as in the ZeRO paper's figures
 # Published models for the page's picker (it fills the form's fields in the browser).
@@ -37,19 +37,38 @@ NOTES = {
 class Params(WidgetParams):
     PRESETS: ClassVar[dict] = PRESETS
 
-    params_b: float = Field(7.5, ge=1e-6, le=10_000, description="Parameters Ψ, in billions")
-    gpus: int = Field(64, ge=1, le=100_000, description="Data-parallel GPUs N_d")
-    stage: int = Field(0, ge=0, le=3, description="ZeRO stage shown in the breakdown")
+    params_b: float = Field(7.5, ge=1e-6, le=10_000, description="Parameters Ψ, in billions",
+                            json_schema_extra=ui("Parameters Ψ (billions)", control="number"))
+    gpus: int = Field(64, ge=1, le=100_000, description="Data-parallel GPUs N_d",
+                      json_schema_extra=ui("GPUs (data-parallel) N_d", control="number"))
+    stage: int = Field(0, ge=0, le=3, description=(
+        "ZeRO stage shown in the breakdown: 0 plain data parallelism, 1 shards optimizer "
+        "states, 2 also gradients, 3 also weights"),
+        json_schema_extra=ui("ZeRO stage (for the breakdown)"))
     precision: Literal["fp16", "bf16", "fp32"] = Field(
-        "fp16", description="fp16/bf16: mixed precision with fp32 master weights")
-    gpu_memory_gb: float = Field(80, ge=1, le=10_000, description="Memory of one GPU, GB")
-    layers: int = Field(32, ge=1, le=1000, description="Transformer layers L")
-    hidden: int = Field(4096, ge=1, le=131_072, description="Hidden size h")
-    heads: int = Field(32, ge=1, le=1024, description="Attention heads a (must divide h)")
-    seq_len: int = Field(2048, ge=1, le=1_048_576, description="Sequence length s, tokens")
-    micro_batch: int = Field(1, ge=1, le=4096, description="Sequences per GPU per step, b")
+        "fp16", description="fp16/bf16: mixed precision with fp32 master weights",
+        json_schema_extra=ui("Precision", choices={
+            "fp16": "Mixed, fp16 + fp32 master weights",
+            "bf16": "Mixed, bf16 + fp32 master weights", "fp32": "fp32 throughout"}))
+    gpu_memory_gb: float = Field(80.0, ge=1, le=10_000, description="Memory of one GPU, GB",
+                                 json_schema_extra=ui("GPU memory (GB)", control="number"))
+    layers: int = Field(32, ge=1, le=1000, description="Transformer layers L (for activations)",
+                        json_schema_extra=ui("Layers L", control="number"))
+    hidden: int = Field(4096, ge=1, le=131_072, description="Hidden size h",
+                        json_schema_extra=ui("Hidden size h", control="number"))
+    heads: int = Field(32, ge=1, le=1024, description="Attention heads a (must divide h)",
+                       json_schema_extra=ui("Attention heads a", control="number"))
+    seq_len: int = Field(2048, ge=1, le=1_048_576, description="Sequence length s, tokens",
+                         json_schema_extra=ui("Sequence length s", control="number"))
+    micro_batch: int = Field(1, ge=1, le=4096, description="Sequences per GPU per step, b",
+                             json_schema_extra=ui("Micro-batch b (sequences per GPU)",
+                                                  control="number"))
     recompute: Literal["none", "selective", "full"] = Field(
-        "none", description="Activation recomputation")
+        "none", description="Activation recomputation",
+        json_schema_extra=ui("Recomputation", choices={
+            "none": "None: keep every activation",
+            "selective": "Selective: recompute attention scores",
+            "full": "Full: keep only each layer's input"}))
 
 
 class Stage(WidgetResult):
@@ -61,6 +80,7 @@ class Stage(WidgetResult):
     model_state: float
     total: float  # model state + activations
     fits: bool  # total ≤ GPU memory
+    texts: dict[str, str] = {}  # weights, gradients, optimizer, model_state, total as "1.2 GB"
 
 
 class Result(WidgetResult):
@@ -82,6 +102,23 @@ class Result(WidgetResult):
     activation_formula: str
     activations: float  # bytes per GPU
     stages: list[Stage]  # ZeRO 0, 1, 2, 3
+    bytes_per_param: int = 0  # weights + gradients + optimizer
+    activations_text: str = ""
+    gpu_memory_text: str = ""  # "80"
+    stage_labels: list[str] = []  # "ZeRO 0" … for the chart
+    stage_totals_gb: list[float] = []  # model state + activations per stage, GB
+    totals_max_gb: float = 0.0  # the chart's scale: the largest total or the GPU's memory
+    parts_gb: list[float] = []  # weights, gradients, optimizer, activations of the shown stage
+    parts_max_gb: float = 0.0
+
+
+def gb_text(x: float) -> str:
+    """Bytes as the table shows them: TB from 10¹², GB with 1 decimal from 10⁸, else 3."""
+    if x >= 1e12:
+        return f"{x / 1e12:,.2f} TB"
+    if x >= 1e8:
+        return f"{x / 1e9:,.1f} GB"
+    return f"{x / 1e9:,.3f} GB"
 
 
 def activation_bytes(layers: int, hidden: int, heads: int, seq_len: int, micro_batch: int,
@@ -125,7 +162,12 @@ def compute(params: Params) -> Result:
         state = w + g + o
         stages.append(Stage(stage=stage, formula=formula, weights=w, gradients=g, optimizer=o,
                             model_state=state, total=state + activations,
-                            fits=state + activations <= budget))
+                            fits=state + activations <= budget,
+                            texts={k: gb_text(v) for k, v in (
+                                ("weights", w), ("gradients", g), ("optimizer", o),
+                                ("model_state", state), ("total", state + activations))}))
+    shown = stages[params.stage]
+    parts = [shown.weights / GB, shown.gradients / GB, shown.optimizer / GB, activations / GB]
     formula = {"none": "s·b·h·(34 + 5·a·s/h)", "selective": "34·s·b·h",
                "full": "2·s·b·h"}[params.recompute]
     return Result(
@@ -135,7 +177,12 @@ def compute(params: Params) -> Result:
         hidden=hidden, heads=heads, seq_len=seq_len, micro_batch=params.micro_batch,
         recompute=params.recompute,
         activation_formula=formula + (" × 2 (fp32)" if params.precision == "fp32" else ""),
-        activations=activations, stages=stages)
+        activations=activations, stages=stages, bytes_per_param=k_w + k_g + k_os,
+        activations_text=gb_text(activations), gpu_memory_text=f"{params.gpu_memory_gb:g}",
+        stage_labels=[f"ZeRO {st.stage}" for st in stages],
+        stage_totals_gb=[st.total / GB for st in stages],
+        totals_max_gb=max(max(st.total for st in stages), budget) / GB,
+        parts_gb=parts, parts_max_gb=max(max(parts), 1e-12))
 
 
 SPEC = WidgetSpec(
@@ -145,4 +192,5 @@ SPEC = WidgetSpec(
     params=Params,
     result=Result,
     compute=compute,
+    presets=PRESETS,
 )
