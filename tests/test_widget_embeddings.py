@@ -108,4 +108,4 @@ def test_fragment_marks_the_word_and_escapes_input(client):
     assert [m.text() for m in doc.find_all("mark")] == ["cat", "cat"]
     lines = doc.find_all("g", "emb-line")  # one line (7 points, 6 segments) per pair
     assert len(lines) == 1 and len(lines[0].find_all("circle")) == 7
-    assert doc.find("svg", "bars")
+    assert doc.find("div", "bars").find_all("rect", "bar")

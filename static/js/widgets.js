@@ -31,7 +31,11 @@ function applyModes(form) {
   const data = new FormData(form);
   const value = (name) => {
     const el = form.elements.namedItem(name);
-    if (el instanceof RadioNodeList) return el.value;
+    if (el instanceof RadioNodeList) {
+      // A checkbox shares its name with a hidden "false": its state is whether it is ticked.
+      const box = [...el].find((e) => e.type === "checkbox" && e.value === "true");
+      return box ? String(box.checked) : el.value;
+    }
     if (el instanceof HTMLInputElement && el.type === "checkbox") return String(el.checked);
     return el ? el.value : data.get(name);
   };
@@ -134,6 +138,7 @@ function wire() {
       const form = formOf(widgetOf(setter));
       if (form) {
         setField(form, setter.dataset.setField, setter.dataset.value);
+        applyModes(form);
         htmx.trigger(form, "setup");
       }
       return;
