@@ -9,7 +9,8 @@ from fastapi.staticfiles import StaticFiles
 from app.content.loader import load_course
 from app.engine import Models
 from app.errors import install_error_handlers
-from app.middleware import LimitRequest, SecurityHeaders, SelectiveGZip
+from app.http import HeadAsGet, NegotiatedGZip
+from app.middleware import LimitRequest, SecurityHeaders
 from app.routes import api, audio, pages, stream, widgets
 from app.routes.gate import ModelGate
 from app.settings import Settings
@@ -60,7 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stream.router)  # SSE for the generate widget
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 
-    app.add_middleware(SelectiveGZip)
+    app.add_middleware(NegotiatedGZip)
+    app.add_middleware(HeadAsGet)  # outside gzip: HEAD gets GET's encoding and length
     app.add_middleware(SecurityHeaders, embed_origins=settings.embed_origins)
     app.add_middleware(LimitRequest)
     return app

@@ -1,9 +1,9 @@
-"""ASGI middleware: security headers, selective gzip, cache headers, request limits."""
+"""ASGI middleware: security headers, cache headers, request limits (gzip, conditional
+requests and HEAD live in :mod:`app.http`)."""
 
 import json
 import time
 
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -22,8 +22,6 @@ IMMUTABLE = b"public, max-age=31536000, immutable"
 SHORT = b"public, max-age=300"
 # A URL longer than this is refused before routing (414): no widget needs more.
 MAX_URL_BYTES = 8192
-# Already-compressed or streamed responses skip gzip (audio must keep exact byte ranges).
-NO_GZIP_PREFIXES = ("/audio/",)
 
 
 def embed_headers(origins: str) -> list[tuple[bytes, bytes]]:
@@ -83,28 +81,16 @@ class LimitRequest:
                 if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
                     status = 413
             if status:
-                await _plain(send, status, "Request too large: shorten the URL or body.")
+                await _json_error(send, status, "Request too large: shorten the URL or body.")
                 return
         await self.app(scope, receive, send)
 
 
-async def _plain(send: Send, status: int, text: str) -> None:
+async def _json_error(send: Send, status: int, text: str) -> None:
+    """A JSON error body (``{"error": text}``) sent straight from the middleware."""
     body = json.dumps({"error": text}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
                             (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})
     await send({"type": "http.response.body", "body": body})
 
-
-class SelectiveGZip:
-    """gzip text responses, but never audio (byte ranges must be exact)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.gzip = GZipMiddleware(app, minimum_size=500, compresslevel=6)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(NO_GZIP_PREFIXES):
-            await self.app(scope, receive, send)
-        else:
-            await self.gzip(scope, receive, send)

@@ -40,7 +40,13 @@ def test_vtt(audio_app):
     assert r.status_code == 200
     assert r.headers["content-type"] == "text/vtt; charset=utf-8"
     assert r.text == (audio / "12.vtt").read_text() and r.text.startswith("WEBVTT")
-    assert "content-encoding" not in r.headers  # /audio/ is never gzipped
+    plain = client.get("/audio/12.vtt", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.text == r.text
+    assert r.headers["content-encoding"] == "gzip"  # text: Starlette's gzip, its own ETag
+    assert r.headers["etag"] == 'W/' + plain.headers["etag"][:-1] + '-gzip"'
+    part = client.get("/audio/12.vtt", headers={"accept-encoding": "gzip", "range": "bytes=0-5"})
+    assert part.status_code == 206 and part.content == b"WEBVTT"  # ranges never gzipped
+    assert "content-encoding" not in part.headers
 
 
 @pytest.mark.parametrize(("header", "start", "stop"), [

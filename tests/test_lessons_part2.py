@@ -6,25 +6,21 @@ that the values, formatted as the lesson formats them, appear in the lesson's te
 """
 
 import math
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from app.engine import Models
 from app.widgets import registry
+from tests.lesson_text import read_lesson
 
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 HOOK = "The animal didn't cross the street because it was tired"
 HOOK_WIDE = "The animal didn't cross the street because it was too wide"
 
 
-@cache
 def lesson(module_id: str) -> str:
     """The lesson's text, with LaTeX thousands separators ``{,}`` read as plain commas."""
-    (path,) = LESSONS.glob(f"{module_id}-*.md")
-    return path.read_text(encoding="utf-8").replace("{,}", ",")
+    return read_lesson(module_id).replace("{,}", ",")
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:

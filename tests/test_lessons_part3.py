@@ -6,20 +6,16 @@ the formatted value appears in the lesson; the older figures are in
 """
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+from tests.lesson_text import read_lesson
 
 
 def lesson_text(prefix: str) -> str:
     """The lesson's text with Unicode minus, "$", "\\%" and "{,}" normalized."""
-    paths = sorted(LESSONS.glob(f"{prefix}-*.md"))
-    if not paths:
-        pytest.fail(f"lesson {prefix} not written yet")
-    text = paths[0].read_text(encoding="utf-8")
+    text = read_lesson(prefix)
     return text.replace("−", "-").replace("\\%", "%").replace("{,}", ",").replace("$", "")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+from tests.lesson_text import read_lesson
 
 SMOL = dict(vocab=49_152, d=576, layers=30, kv=192, ff=1_536)
 SMOL_TOTAL = 134_515_008
@@ -22,16 +22,26 @@ CHINCHILLA = dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
 
 
 def lesson_text(prefix: str) -> str:
-    """The lesson's text with Unicode minus, "$", "\\%" and "{,}" normalized; skip if absent."""
-    paths = sorted(LESSONS.glob(f"{prefix}-*.md"))
-    if not paths:
-        pytest.fail(f"lesson {prefix} not written yet" + " (make install-dev installs it)")
-    text = paths[0].read_text(encoding="utf-8")
+    """The lesson's text with Unicode minus, "$", "\\%" and "{,}" normalized (a missing
+    lesson fails the test)."""
+    text = read_lesson(prefix)
     return text.replace("−", "-").replace("\\%", "%").replace("{,}", ",").replace("$", "")
 
 
 def commas(n: int) -> str:
     return f"{n:,}"
+
+
+def gb(x: float) -> str:
+    """Bytes as the lessons' tables print gigabytes: one decimal, none when whole."""
+    return f"{x / 1e9:.1f}".removesuffix(".0")
+
+
+def sci(x: float) -> str:
+    """A power of ten as the lessons write it in maths: ``10^{-8}``."""
+    exponent = round(math.log10(x))
+    assert 10.0**exponent == x
+    return f"10^{{{exponent}}}"
 
 
 def assert_all_in(text: str, values: list[str]) -> None:
@@ -223,16 +233,25 @@ def test_lesson_24_chinchilla_predictions():
 
 def test_lesson_25_memory():
     text = lesson_text("25")
-    psi = 7.5e9
-    table = [16 * psi, (4 + 12 / 64) * psi, (2 + 14 / 64) * psi, 16 * psi / 64]
-    assert [round(x / 1e9, 1) for x in table] == [120.0, 31.4, 16.6, 1.9]
+    psi, n_d = 7.5e9, 64  # the ZeRO paper's example, as the lesson states it
+    assert f"a {psi / 1e9:g}-billion-parameter model on {n_d} GPUs" in text
+    table = {"16\\Psi": 16 * psi, f"(4 + 12/{n_d})\\Psi": (4 + 12 / n_d) * psi,
+             f"(2 + 14/{n_d})\\Psi": (2 + 14 / n_d) * psi, f"16\\Psi/{n_d}": 16 * psi / n_d}
+    assert_all_in(text, [f"| {formula} | {gb(x)} GB |" for formula, x in table.items()])
     llama = llama_total()
     per_gpu = [16 * llama, (4 + 12 / 8) * llama, (2 + 14 / 8) * llama, 2 * llama]
     assert_all_in(text, [f"{x / 1e9:.1f} GB" for x in per_gpu] + [commas(16 * SMOL_TOTAL)])
-    assert float(np.float16(1e-8)) == 0.0
-    assert np.float16(1.0) + np.float16(1e-4) == np.float16(1.0)
-    assert f"{float(np.float16(1e-8 * 65_536)) / 65_536 * 1e9:.3f}" in text
-    assert f"{3 / 19:.0%}" in text
+    tiny, scale = 1e-8, 65_536
+    assert float(np.float16(tiny)) == 0.0
+    assert f"{sci(tiny)} stored in fp16 is exactly 0" in text
+    assert f"S = {commas(scale)}" in text
+    assert f"{float(np.float16(tiny * scale)) / scale * 1e9:.3f}" in text
+    update = 1e-4
+    assert np.float16(1.0) + np.float16(update) == np.float16(1.0)
+    assert f"Add an update of {sci(update)} to a weight of 1.0 in fp16" in text
+    stages, micro = 4, 16
+    bubble = f"{stages - 1}/{micro + stages - 1} \\approx {(stages - 1) / (micro + stages - 1):.0%}"
+    assert f"{bubble} with {stages} stages and {micro} micro-batches" in text
 
 
 def test_lesson_28_lora_counts():

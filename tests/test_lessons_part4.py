@@ -7,20 +7,16 @@ them. ``tests/test_lessons_part3_4.py`` keeps the older figures of these lessons
 """
 
 import math
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+from tests.lesson_text import read_lesson
 
 
-@cache
 def text(module_id: str) -> str:
     """The lesson file with "{,}", "\\%" and "$" normalized, as test_lessons_part3_4 does."""
-    (path,) = LESSONS.glob(f"{module_id}-*.md")
-    raw = path.read_text(encoding="utf-8")
+    raw = read_lesson(module_id)
     return (raw.replace("−", "-").replace("\\%", "%").replace("{,}", ",").replace("$", "")
             .replace("\\\\", "\\"))  # YAML double-quoted strings double backslashes
 
@@ -149,7 +145,8 @@ def test_lesson_24_budget_checkpoints():
     gopher = 6 * 280e9 * 300e9
     n_rule = math.sqrt(gopher / 120)
     assert_in("24", f"{loss(280e9, 300e9):.4f}", f"about {n_rule / 1e9:.0f} billion parameters",
-              f"on {20 * n_rule / 1e12:.1f} trillion tokens", f"reaches {loss(n_rule, 20 * n_rule):.4f}")
+              f"on {20 * n_rule / 1e12:.1f} trillion tokens",
+              f"reaches {loss(n_rule, 20 * n_rule):.4f}")
     assert f"{math.log10(gopher):.4f}" == "23.7024" and f"{math.log10(5.88e23):.4f}" == "23.7694"
     assert f"{math.log10(3.15e23):.4f}" == "23.4983"
     c = 10**23.7694
@@ -181,8 +178,11 @@ def test_lesson_25_activations_and_zero():
               f"from 104.2 to {2 * activations(32, 4096, 32, 4096) / gb:.1f} GB",
               f"{activations(32, 4096, 32, 2048) / gb:.1f} GB per GPU")
     assert_in("25", f"{16 * LLAMA / gb:.1f} GB")
-    assert 4 * 4 == 2 + 2 + 12  # fp32 Adam = mixed-precision Adam, bytes per parameter
-    assert_in("25", f"(4 + {12 / 128:.3f}) \\times 7.5 \\times 10^9 \\approx {(4 + 12 / 128) * 7.5:.1f}")
+    fp32_adam = 4 + 4 + 4 + 4  # weights, gradients, two moments
+    mixed = 2 + 2 + 12  # fp16 weights and gradients, fp32 master copy and two moments
+    assert fp32_adam == mixed  # same 16 bytes per parameter: the lesson's point
+    assert_in("25", f"(4 + {12 / 128:.3f}) \\times 7.5 \\times 10^9 "
+                    f"\\approx {(4 + 12 / 128) * 7.5:.1f}")
     total = 16 * LLAMA / 8 + activations(32, 4096, 32, 4096, mode="full")
     assert_in("25", f"stage 3 fits, at {total / gb:.1f} GB in all")
     assert (round(4 * LLAMA / gb), round(8 * LLAMA / gb)) == (27, 54)
@@ -265,11 +265,13 @@ def test_lesson_28_counter_numbers():
     seven = ["q", "k", "v", "o", "gate", "up", "down"]
     llama = dict(d=4096, ff=11_008, kv=4096, layers=32)
     smol = dict(d=576, ff=1_536, kv=192, layers=30)
-    assert_in("28", f"{lora_count(8, matrices=seven, **llama):,} trainable parameters, exactly half",
+    assert_in("28",
+              f"{lora_count(8, matrices=seven, **llama):,} trainable parameters, exactly half",
               f"{16 * (4096 + 11_008):,} per layer",
               f"{lora_count(16, matrices=['q', 'v'], **llama):,}")
     smol16 = lora_count(16, matrices=seven, **smol)
-    share, llama_share = smol16 / 134_515_008, lora_count(16, matrices=seven, **llama) / 6_738_415_616
+    share = smol16 / 134_515_008
+    llama_share = lora_count(16, matrices=seven, **llama) / 6_738_415_616
     assert_in("28", f"{smol16:,} trainable parameters, {share:.1%} of the model")
     assert round(share / llama_share) == 6 and "six times Llama's share" in text("28")
     assert_in("28", f"{lora_count(8, matrices=['q', 'v'], **llama) / 6_738_415_616:.3%}")

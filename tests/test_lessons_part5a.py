@@ -202,8 +202,8 @@ def test_31_mla_numbers():
               "about 57 times more", "8.4375 GiB for MLA against 480 GiB",
               "GQA with 2.25 groups", "69,120 bytes (67.5 KiB)", "3,932,160 bytes (3.75 MiB)")
     # the calculator's stand-in shape caches the same 576 numbers per layer
-    assert 2 * 9 * (288 // 9) == d_c + d_rope and kv_bytes(60, 9, 32, 131_072) / GIB == 8.4375
-    assert 16_384 // 128 == d_h
+    assert d_c + d_rope == 2 * 9 * (288 // 9) and kv_bytes(60, 9, 32, 131_072) / GIB == 8.4375
+    assert d_h == 16_384 // 128
 
 
 def test_31_heads_within_a_group_are_more_alike():
@@ -256,7 +256,8 @@ def test_32_traffic_numbers():
         ratios[d, kib] = s / f_
     assert [f"{ratios[k]:.1f}" for k in ((64, 192), (128, 192), (128, 228), (64, 228))] == \
         ["7.3", "1.9", "2.3", "8.8"]
-    assert_in("32", "from 7.3× to 1.9×", "228 KiB of SRAM](setup:#traffic?head_dim=128&sram_kib=228): 2.3×",
+    assert_in("32", "from 7.3× to 1.9×",
+              "228 KiB of SRAM](setup:#traffic?head_dim=128&sram_kib=228): 2.3×",
               "8.8×", "falls from 7.3 to 1.9")
     assert hbm_traffic(4096, 128, 192)[:3] == (192, 128, 22)
     assert_in("32", "192 rows instead of 384", "22 times instead of 11")

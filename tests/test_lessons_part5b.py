@@ -7,22 +7,19 @@ recomputed by hand and compared with the widget's own compute().
 import math
 import re
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from app.engine import Models
 from app.widgets import registry
+from tests.lesson_text import read_lesson
 
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 GIB = 2**30
 
 
-@cache
 def text(module_id: str) -> str:
-    (path,) = LESSONS.glob(f"{module_id}-*.md")
-    return path.read_text(encoding="utf-8")
+    return read_lesson(module_id)
 
 
 def assert_in(module_id: str, *snippets: str) -> None:

@@ -9,21 +9,17 @@ widget's compute() and the directive's answer path, with exactly one choice hold
 
 import math
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from app.content.directives import extract, follow, holds
 from app.content.markdown import make_markdown
+from tests.lesson_text import read_lesson
 
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 
-
-@cache
 def text(module_id: str) -> str:
-    (path,) = LESSONS.glob(f"{module_id}-*.md")
-    return path.read_text(encoding="utf-8")
+    return read_lesson(module_id)
 
 
 def assert_in(module_id: str, *snippets: str) -> None:
@@ -226,7 +222,7 @@ def test_40_checkpoints_and_temperatures():
 
 
 def test_40_patches_and_siglip():
-    assert 50_176**2 / 1e9 == pytest.approx(2.5, abs=0.02) and 196**2 == 38_416
+    assert pytest.approx(2.5, abs=0.02) == 50_176**2 / 1e9 and 196**2 == 38_416
     side = 384 // 16
     assert_in("40", f"{side} \\times {side} = {side * side}", f"{side * side + 1} tokens",
               f"{side * side + 1}^2 = {(side * side + 1) ** 2:,}".replace(",", "{,}"),

@@ -4,7 +4,8 @@ Only files named in ``audio/manifest.json`` (loaded once at start-up into the
 course index) are served, so no path can reach anything else. Starlette's
 ``FileResponse`` answers single and multiple byte ranges with 206; this route
 adds what it lacks: 416 (not 400) for an inverted range, a Range in an unknown
-unit ignored as RFC 9110 requires, ``If-None-Match`` -> 304, and cache headers.
+unit ignored as RFC 9110 requires, and cache headers; its ETag and Last-Modified
+decide 304 through :func:`app.http.file_response`, as for every stored file.
 A URL carrying the current version (``?v=<hash12>-<bytes>``, what the player
 uses) is cached for a year; a bare URL for a day.
 """
@@ -18,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.content.index import Narration
 from app.errors import AppError
+from app.http import file_response
 from app.routes.deps import Course
 
 router = APIRouter(prefix="/audio", include_in_schema=False)
@@ -79,18 +81,14 @@ def audio_file(request: Request, name: str, course: Course):
     if narration is None or media_type is None or not path.is_file():
         raise AppError(404, f"There is no narration file called '{name[:40]}'.")
     stat = path.stat()
-    etag = f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
     versioned = request.query_params.get("v") == audio_version(narration)
-    headers = {"etag": etag, "cache-control": CACHE_VERSIONED if versioned else CACHE_BARE,
+    headers = {"cache-control": CACHE_VERSIONED if versioned else CACHE_BARE,
                "accept-ranges": "bytes"}
-    if_none_match = request.headers.get("if-none-match")
-    if if_none_match and (if_none_match.strip() == "*" or etag in if_none_match):
-        return Response(status_code=304, headers=headers)
     range_header = request.headers.get("range")
     kind = classify_range(range_header, stat.st_size) if range_header else "none"
-    if kind == "unsatisfiable":
-        return Response("Requested range not satisfiable.", status_code=416,
-                        media_type="text/plain",
-                        headers={**headers, "content-range": f"bytes */{stat.st_size}"})
     response_class = _IgnoreRange if kind == "ignore" else FileResponse
-    return response_class(path, media_type=media_type, headers=headers, stat_result=stat)
+    response = file_response(request, path, media_type, headers, stat, response_class)
+    if kind != "unsatisfiable" or response.status_code == 304:  # preconditions first
+        return response
+    return Response("Requested range not satisfiable.", status_code=416, media_type="text/plain",
+                    headers={**headers, "content-range": f"bytes */{stat.st_size}"})

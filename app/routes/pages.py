@@ -4,8 +4,7 @@ Pages hold no per-learner data (progress lives in the browser), so each is
 rendered once, on first request, by :class:`PageStore` and served from memory.
 """
 
-import gzip
-import hashlib
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,10 +13,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from app.content.index import CourseIndex
 from app.errors import AppError
+from app.http import Stored, file_response, stored_response
 from app.routes.deps import Templates
 from app.routes.render import build_view, render_checkpoint, render_widget
 
@@ -25,18 +26,12 @@ router = APIRouter(include_in_schema=False)
 
 
 @dataclass(frozen=True)
-class Page:
-    """A rendered page, kept both plain and gzip-compressed, with its ETag."""
-
-    body: bytes
-    gzipped: bytes
-    etag: str
+class Page(Stored):
+    """A rendered page, kept both plain and gzip-compressed, each with its own ETag."""
 
     @classmethod
     def of(cls, html: str) -> "Page":
-        body = html.encode("utf-8")
-        return cls(body, gzip.compress(body, compresslevel=9, mtime=0),
-                   '"' + hashlib.sha256(body).hexdigest()[:16] + '"')
+        return super().of(html.encode("utf-8"))
 
 
 class PageStore:
@@ -93,15 +88,23 @@ def page_store(templates: Jinja2Blocks, course: CourseIndex, widgets: dict,
 
 
 def render_lesson(env, course: CourseIndex, entry, widgets: dict, models: Any) -> str:
+    """A lesson page with every inline piece computed; a piece that fails to draw (a bug,
+    logged) becomes a short notice instead of taking the whole lesson down."""
     lesson = entry.lesson
     pieces = []
     for i, piece in enumerate(lesson.pieces):
-        if piece.kind == "widget":
-            view = build_view(env, widgets[piece.name], piece.params, models, piece.anchor)
-            pieces.append(render_widget(env, view))
-        else:
-            pieces.append(render_checkpoint(env, lesson.id, i, piece, lesson.pieces_html[i],
-                                            widgets, models))
+        try:
+            if piece.kind == "widget":
+                view = build_view(env, widgets[piece.name], piece.params, models, piece.anchor)
+                pieces.append(render_widget(env, view))
+            else:
+                pieces.append(render_checkpoint(env, lesson.id, i, piece,
+                                                lesson.pieces_html[i], widgets, models))
+        except Exception:  # noqa: BLE001 - one broken widget must not break the lesson
+            logging.getLogger("app").exception("cannot draw %s in %s", piece.anchor, lesson.id)
+            pieces.append(Markup(f'<p class="widget-error piece-broken" id="{piece.anchor}">'
+                                 "This part of the page could not be drawn; the rest of the "
+                                 "lesson works. Please report it.</p>"))
     return env.get_template("lesson.html").render(course=course, entry=entry, pieces=pieces)
 
 
@@ -115,13 +118,8 @@ def render_playground(env, course: CourseIndex, spec, view, embed: bool = False)
 def _page(request: Request, path: str, page: Page | None, missing: str) -> Response:
     if page is None:
         raise AppError(404, missing)
-    headers = {"etag": page.etag, "cache-control": "no-cache", "vary": "Accept-Encoding"}
-    if request.headers.get("if-none-match") == page.etag:
-        return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        headers["content-encoding"] = "gzip"
-        return HTMLResponse(page.gzipped, headers=headers)
-    return HTMLResponse(page.body, headers=headers)
+    return stored_response(request, page, "text/html; charset=utf-8",
+                           headers={"cache-control": "no-cache"})
 
 
 async def _stored(request: Request, path: str, missing: str) -> Response:
@@ -180,8 +178,8 @@ async def embed(request: Request, name: str):
 async def favicon(request: Request) -> Response:
     """Browsers ask for /favicon.ico on pages without an icon link (such as /docs)."""
     icon = request.app.state.settings.static_dir / "img" / "favicon.svg"
-    return Response(icon.read_bytes(), media_type="image/svg+xml",
-                    headers={"cache-control": "public, max-age=86400"})
+    return file_response(request, icon, "image/svg+xml",
+                         headers={"cache-control": "public, max-age=86400"})
 
 
 @router.get("/docs", response_class=HTMLResponse)
