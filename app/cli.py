@@ -16,9 +16,11 @@ def collect_problems(settings: Settings, require_audio: bool) -> list:
     except LessonError as exc:
         return exc.problems
     from app.content.interactive import interactive_problems
+    from app.content.rendering import narration_text_problems, rendering_problems
     from app.engine import Models
 
-    problems = interactive_problems(index, specs, Models())
+    problems = [*rendering_problems(index), *narration_text_problems(index),
+                *interactive_problems(index, specs, Models())]
     if not require_audio:
         return problems
     from app.narration.freshness import audio_problems

@@ -50,6 +50,39 @@ SPECIAL_TOKEN = re.compile(r"^\[([A-Z]{2,6})\]$")
 # Abbreviations whose full stop does not end a sentence.
 ABBREVIATIONS = {"al", "fig", "eq", "dr", "mr", "mrs", "ms", "prof", "approx", "cf", "no", "vol"}
 BOUNDARY = re.compile(r"(?<=[.!?])[\"”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9]|the code shown)")
+SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+BINARY_UNITS = {"KiB": "kibibytes", "MiB": "mebibytes", "GiB": "gibibytes",
+                "TiB": "tebibytes"}
+
+
+def _superscript(m: re.Match) -> str:
+    power = m.group(1).translate(SUPERSCRIPT_DIGITS)
+    named = {"2": " squared", "3": " cubed"}.get(power)
+    return named or f" to the {power.replace('-', 'minus ').replace('+', '')}"
+
+
+def _module_ids(m: re.Match) -> str:
+    """"Modules 04 and 12a" -> "Modules 4 and 12 A" (a voice reads 04 as "oh four")."""
+    return m.group(1) + re.sub(r"\b0?(\d+)([a-z]?)\b",
+                               lambda n: (n.group(1) + (" " + n.group(2).upper()
+                                                        if n.group(2) else "")), m.group(2))
+
+
+# Written forms a voice misreads: "/" is read "slash", "MiB" "my bee", "04" "oh four",
+# and superscript digits are dropped ("10⁻⁴" read "ten"). Applied before REPLACEMENTS.
+SPOKEN_FORMS = [(re.compile(p), spoken) for p, spoken in [
+    (r"</w>", " end of word"),
+    (r"\bViT-([A-Z])/(\d+)", r"ViT \1 \2"),
+    (r"\b([A-Za-z]+)/s\b", r"\1 per second"),
+    (r"(?<=[\w)\]])\s*/\s*(?=[\d(\[√]|[A-Za-z]\b)", " over "),
+    (r"\s+/\s+", " over "),
+    (r"(?<=[A-Za-z])/(?=[A-Za-z])", " and "),
+    (r"\b(Modules?)((?:(?:\s*,\s*|\s+(?:and|or|to)\s+|\s*[–-]\s*|\s+)\d{2}[a-z]?\b)+)",
+     _module_ids),
+    (r"\b(\d[\d,.]*)\s*(KiB|MiB|GiB|TiB)\b", lambda m: f"{m.group(1)} {BINARY_UNITS[m.group(2)]}"),
+    (r"\b(KiB|MiB|GiB|TiB)\b", lambda m: BINARY_UNITS[m.group(1)]),
+    (r"([⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+)", _superscript),
+]]
 REPLACEMENTS = [(re.compile(p), spoken) for p, spoken in [
     (r"\be\.g\.,?", "for example,"), (r"\bi\.e\.,?", "that is,"), (r"\bvs\.?(?=\s)", "versus"),
     (r"\betc\.(?=\s+[a-z])", "et cetera"), (r"\betc\.", "et cetera."),
@@ -103,7 +136,7 @@ class Script:
 
 def normalise(text: str) -> str:
     """Typography a speech engine stumbles on, spelled out; whitespace collapsed."""
-    for pattern, spoken in REPLACEMENTS:
+    for pattern, spoken in SPOKEN_FORMS + REPLACEMENTS:
         text = pattern.sub(spoken, text)
     text = re.sub(r"\s+", " ", text).strip()
     return re.sub(r"\s+([,.;:!?])", r"\1", text).replace(",,", ",")
