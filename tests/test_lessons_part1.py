@@ -234,6 +234,9 @@ def test_04_overflow_limits():
     assert_in(text, f"{math.log(np.finfo(np.float64).max):.1f}",
               f"{math.log(np.finfo(np.float32).max):.1f}",
               f"{math.log(float(np.finfo(np.float16).max)):.1f}")
+    bfloat16_max = (2 - 2**-7) * 2**127  # 8 exponent bits, like float32
+    assert f"{math.log(bfloat16_max):.1f}" == f"{math.log(np.finfo(np.float32).max):.1f}"
+    assert_in(text, "bfloat16 keeps the 32-bit range")
 
 
 def test_04_temperature_limits_and_practice():
@@ -373,6 +376,9 @@ def test_02_inline_widget_claims():
     spelled = [smol.token_text(i) for i in smol.encode(" s t r a w b e r r y")]
     assert spelled == [" " + c for c in "strawberry"]
     assert_in(text, "each letter is its own token, ten in all")
+    assert smol.encode("Strawberry")[1:] == smol.encode("strawberry")[1:]
+    first = smol.encode("Strawberry")[0], smol.encode("strawberry")[0]
+    assert_in(text, f"(St is {first[0]}, st is {first[1]})")
     assert [smol.token_text(i) for i in smol.encode("2024")][-1] == "4"
     # BPE on the toy corpus: the first merge, and the words tokenized after ten merges
     merges = bpe_merges({"low": 5, "lower": 2, "newest": 6, "widest": 3}, 10)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from app.widgets import kv_cache
 from app.widgets.kv_cache import PRESETS
 
 GIB = 2**30
@@ -96,3 +97,20 @@ def test_fragment_and_page(client):
     for label, _ in PRESETS.values():
         assert label in page
     assert "style=" not in page and "<script>" not in page
+
+
+def test_mla_caches_one_latent_per_token_and_layer():
+    """DeepSeek-V3 (arXiv 2412.19437): 61 layers, 512 + 64 cached numbers per token and
+    layer, against 2 × 128 heads × 128 for full multi-head attention: about 57× smaller."""
+    preset = kv_cache.PRESETS["deepseek-v3"][1]
+    r = kv_cache.compute(kv_cache.Params(**preset, seq_len=131072, dtype="bf16"))
+    per_token = 61 * (512 + 64) * 2
+    mha_per_token = 2 * 61 * 128 * 128 * 2
+    assert r.mla and r.per_token_bytes == per_token == 70_272
+    assert r.variants["mla"].bytes == per_token * 131072
+    assert r.variants["mha"].bytes == mha_per_token * 131072
+    assert round(r.variants["mha"].bytes / r.variants["mla"].bytes, 1) == 56.9
+    assert r.chart_labels[-1] == "MLA (576/token)" and r.chart_highlight == 3
+    # Without a latent, the figures are GQA's, as before.
+    plain = kv_cache.compute(kv_cache.Params())
+    assert not plain.mla and "mla" not in plain.variants and plain.bytes == 16 * 2**30
