@@ -157,6 +157,10 @@ def test_lesson_24_budget_checkpoints():
               f"100^{{{ALPHA / (ALPHA + BETA):.3f}}} \\approx {100 / grow:.1f}")
     assert_in("24", f"the loss is {loss(280e9, c / (6 * 280e9)):.4f}")
     assert round(49_152 * 576 / 134_515_008, 2) == 0.21
+    d, ff, kv, vocab = 4096, 14_336, 1024, 128_256  # Llama 3 8B's config (model card)
+    llama3_8b = 32 * (2 * d * d + 2 * d * kv + 3 * d * ff + 2 * d) + 2 * vocab * d + d
+    assert llama3_8b == 8_030_261_248
+    assert_in("24", f"about {round(15e12 / llama3_8b, -2):,.0f} per parameter")
 
 
 # --- 25 distributed training -----------------------------------------------------------------

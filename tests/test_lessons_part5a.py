@@ -163,6 +163,10 @@ def test_30_memory_rows_and_checkpoint():
     assert kv_bytes(28, 28, 128, 1) / KIB == 392 and kv_bytes(28, 28, 128, 32_768) / GIB == 12.25
     assert_in("30", "57,344 bytes = 56 KiB per token", "1,879,048,192 bytes = 1.75 GiB",
               "392 KiB per token and 12.25 GiB")
+    # native window 32,768; 131,072 with YaRN (model card)
+    assert kv_bytes(28, 4, 128, 131_072) / GIB == 7 == 4 * 1.75
+    assert_in("30", "native 32,768-token context", "7 GiB, at the 131,072 tokens",
+              "gives 131,072, which needs 7 GiB")
     batch8 = kv_bytes(32, 32, 128, 4096, batch=8)
     assert batch8 > 13.5e9 and round(batch8 / 1e9, 1) == 17.2
     assert_in("30", "about 17.2 × 10⁹ bytes", "> 13500000000")
@@ -277,3 +281,18 @@ def test_32_stepper_checkpoints():
               f"$c = e^{{-2}} = {math.exp(-2):.4f}$")
     x, v = np.array([1.0, 3, 2, 5]), np.array([10.0, 20, 30, 40])
     assert_in("32", f"both give {softmax(x) @ v:.4f}")
+
+
+def test_32_blackwell_row_and_flashattention4():
+    # B200 (NVIDIA datasheets): 180 GB HBM3e, about 8 TB/s, 148 SMs, 228 KB shared memory per SM
+    assert_in("32", "| B200 (2024) | 180 GB | about 8 TB/s | up to 228 KB per streaming "
+              "multiprocessor, 148 of them |", "H100, H200 and B200 rows")
+    # FlashAttention-4 (Zadouri et al. 2026, arXiv 2603.05451): 1,613 TFLOP/s BF16 on a B200,
+    # 71% of the 2.25 PFLOP/s dense BF16 peak; up to 1.3x cuDNN 9.13
+    assert 0.71 <= 1613 / 2250 < 0.72
+    assert_in("32", "Zadouri et al. 2026", '"2603.05451"', "about 1,600 TFLOP/s in BF16 on a B200, "
+              "71% of its peak", "up to 1.3 times the speed of NVIDIA's cuDNN")
+    # a stale (smaller) running maximum leaves o / l unchanged: both carry the same factor
+    x, v = np.array([1.0, 3, 2, 5]), np.array([10.0, 20, 30, 40])
+    stale = np.exp(x - 3.0)  # keeps the maximum 3 after 5 arrives
+    assert math.isclose(stale @ v / stale.sum(), softmax(x) @ v)

@@ -30,8 +30,9 @@ MAX_TOKENS, MAX_EXPERTS = 64, 16
 # Jiang et al. 2024 (Mixtral of Experts), Table 1 / the released config.
 MIXTRAL = dict(layers=32, d_model=4096, d_ff=14336, heads=32, kv_heads=8, vocab=32000,
                experts=8, top_k=2)
-MIXTRAL_NOTE = ("Jiang et al. (2024) report 46.7B parameters in total and 12.9B active per "
-                "token for Mixtral 8x7B.")
+MIXTRAL_NOTE = ("Mistral AI's release post (December 2023) gives 46.7B parameters in total "
+                "and 12.9B active per token for Mixtral 8x7B; the paper (Jiang et al. 2024) "
+                "rounds them to 47B and 13B.")
 
 
 RANDOM = {"source": ["random"]}
