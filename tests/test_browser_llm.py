@@ -17,39 +17,43 @@ def test_clicking_a_candidate_extends_the_prompt(page):
     first = page.get_by_test_id("nt-candidate").first
     expect(first).to_be_visible(timeout=FIRST_MS)
     expect(page.get_by_test_id("nt-count")).to_have_text("5 tokens")
-    appended = first.get_attribute("data-append")
-    assert appended == " Paris"
+    # The top candidate sets the prompt to the prompt plus its text (computed on the server).
+    assert first.get_attribute("data-set-field") == "prompt"
+    assert first.get_attribute("data-value") == "The capital of France is Paris"
     first.click()
-    expect(page.locator("#next-token-prompt")).to_have_value("The capital of France is Paris")
+    expect(page.locator("#w-next-token-prompt")).to_have_value("The capital of France is Paris")
     expect(page.get_by_test_id("nt-count")).to_have_text("6 tokens", timeout=TIMEOUT_MS)
-    # the new candidates belong to the longer prompt, and focus lands on the first of them
+    # The new candidates belong to the longer prompt, and focus lands on the first of them,
+    # so the keyboard works too: one more token.
     expect(page.get_by_test_id("nt-candidate").first).to_be_focused(timeout=TIMEOUT_MS)
-    page.keyboard.press("Enter")  # keyboard works too: one more token
+    page.keyboard.press("Enter")
     expect(page.get_by_test_id("nt-count")).to_have_text("7 tokens", timeout=TIMEOUT_MS)
 
 
 def test_generation_streams_tokens_into_the_page(page):
     page.goto("/playground/generate")
-    page.locator("#generate-prompt").fill("The three primary colours are")
-    page.locator("#generate-max-tokens").fill("12")
-    page.get_by_test_id("gen-cache-on").click()
+    page.locator("#w-generate-prompt").fill("The three primary colours are")
+    page.locator("#w-generate-max_tokens").fill("12")
+    page.locator("#w-generate-max_tokens").dispatch_event("input")
+    expect(page.get_by_test_id("gen-static")).to_contain_text("The three primary colours are",
+                                                             timeout=FIRST_MS)
+    page.get_by_test_id("gen-live").click()
     run = page.get_by_test_id("gen-run").first
     expect(run).to_be_visible(timeout=TIMEOUT_MS)
     tokens = run.locator(".gen-token")
     expect(tokens.first).to_be_visible(timeout=FIRST_MS)
-    expect(run.get_by_test_id("gen-done")).to_contain_text("ms/token", timeout=TIMEOUT_MS)
+    expect(run.get_by_test_id("gen-done")).to_contain_text("ms/token", timeout=FIRST_MS)
     count = tokens.count()
     assert 1 <= count <= 12
     assert "with the KV cache" in run.get_by_test_id("gen-done").inner_text()
-    # same settings without the cache: a second run appears above, with the same text
-    page.get_by_test_id("gen-cache-off").click()
-    expect(page.get_by_test_id("gen-run")).to_have_count(2, timeout=TIMEOUT_MS)
+    outputs_before = run.get_by_test_id("gen-output").inner_text()
+    # The same settings without the cache stream a new run.
+    page.locator("#w-generate-kv_cache").uncheck()
     newest = page.get_by_test_id("gen-run").first
     expect(newest.get_by_test_id("gen-done")).to_contain_text("without the KV cache",
                                                               timeout=FIRST_MS)
     # same seed, same sampling settings: the cache changes the speed, not the text
-    outputs = page.get_by_test_id("gen-output")
-    assert outputs.first.inner_text() == outputs.nth(1).inner_text()
+    assert newest.get_by_test_id("gen-output").inner_text() == outputs_before
 
 
 def test_changing_the_head_redraws_the_heatmap(page):
@@ -57,14 +61,13 @@ def test_changing_the_head_redraws_the_heatmap(page):
     heatmap = page.get_by_test_id("lm-heatmap")
     expect(heatmap).to_have_attribute("data-head", "4", timeout=FIRST_MS)
     expect(page.get_by_test_id("lm-kv-head")).to_have_text("2")
-    cells_before = heatmap.locator(".lm-cell").evaluate_all(
-        "cells => cells.map(c => c.getAttribute('fill-opacity')).join()")
-    page.locator("#lm-attention-head-8").check()
+    cells = "cells => cells.map(c => c.className).join()"
+    cells_before = heatmap.locator("td").evaluate_all(cells)
+    page.locator("#w-lm-attention-head").fill("8")
+    page.locator("#w-lm-attention-head").dispatch_event("input")
     expect(heatmap).to_have_attribute("data-head", "8", timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("lm-kv-head")).to_have_text("3")
-    cells_after = page.get_by_test_id("lm-heatmap").locator(".lm-cell").evaluate_all(
-        "cells => cells.map(c => c.getAttribute('fill-opacity')).join()")
-    assert cells_after != cells_before
+    assert page.get_by_test_id("lm-heatmap").locator("td").evaluate_all(cells) != cells_before
     # clicking a token shows its row
     page.get_by_test_id("lm-query").nth(2).click()
     expect(page.get_by_test_id("lm-query").nth(2)).to_have_attribute("aria-pressed", "true",

@@ -3,6 +3,9 @@
 // Requests themselves are htmx's: input events debounced 250 ms, newer replaces older.
 
 const FORM = "form[data-widget-form]";
+// After a button inside a result sets a field, keyboard focus goes back to the first button
+// of the same kind in the new result (e.g. the first of the new candidates).
+let refocus = null;
 
 function widgetOf(el) { return el && el.closest(".widget"); }
 function formOf(widget) { return widget && widget.querySelector(FORM); }
@@ -139,6 +142,7 @@ function wire() {
       if (form) {
         setField(form, setter.dataset.setField, setter.dataset.value);
         applyModes(form);
+        refocus = { widget: widgetOf(setter).id, cls: setter.classList[0] };
         htmx.trigger(form, "setup");
       }
       return;
@@ -195,6 +199,11 @@ function wire() {
     if (el.classList.contains("widget-result")) {
       clearError(widget);
       updateLinks(widget);
+      if (refocus && refocus.widget === widget.id) {
+        const again = refocus.cls && el.querySelector(`[data-set-field].${CSS.escape(refocus.cls)}`);
+        refocus = null;
+        if (again) again.focus();
+      }
     } else if (el.classList.contains("widget-error")) {
       showError(widget, null);
     }
