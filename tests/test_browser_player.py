@@ -57,6 +57,10 @@ def speaking_block(page) -> str | None:
 
 def test_controls_are_labelled_and_native_player_hidden(lesson):
     assert lesson.is_visible("#player-bar") and not lesson.is_visible("#player-audio")
+    # One compact row: play, position, time and an options button; the rest behind it.
+    assert not lesson.is_visible("#player-back") and not lesson.is_visible("#player-keys")
+    lesson.click(".player-options summary")
+    assert lesson.is_visible("#player-back") and lesson.is_visible("#player-keys")
     for name in ("Play", "Back 15 s", "Forward 15 s"):
         assert lesson.get_by_role("button", name=name, exact=True).count() == 1
     assert lesson.get_by_label("Position in the narration").count() == 1
@@ -93,6 +97,7 @@ def test_play_from_here_seeks_to_the_paragraph(lesson):
 
 
 def test_reload_resumes_position_and_speed(lesson):
+    lesson.click(".player-options summary")
     lesson.select_option("#player-speed", "1.5")
     lesson.click("#player-play")
     wait_until(lesson, "document.getElementById('player-audio').currentTime > 0.2", 15)
