@@ -74,6 +74,8 @@ def page(browser, live_server):
     failing static or audio asset fail the test."""
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
+    # A lesson renders its widgets on first request (seconds for model-heavy lessons).
+    page.set_default_navigation_timeout(120_000)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda msg: errors.append(msg.text)

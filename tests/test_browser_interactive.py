@@ -97,6 +97,7 @@ def test_number_checkpoint_grades_with_its_tolerance(page):
 def test_anchors_are_not_hidden_under_the_player(browser, live_server, viewport):
     context = browser.new_context(base_url=live_server, viewport=viewport)
     page = context.new_page()
+    page.set_default_navigation_timeout(120_000)
     page.goto("/modules/12")
     anchors = ["practice", "lesson", *page.eval_on_selector_all(
         "#lesson .widget, #lesson .checkpoint", "els => els.map(e => e.id)")]
@@ -119,6 +120,7 @@ def test_anchors_are_not_hidden_under_the_player(browser, live_server, viewport)
 def test_lesson_works_without_javascript(browser, live_server):
     context = browser.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
+    page.set_default_navigation_timeout(120_000)
     page.goto("/modules/12")
     # Every inline widget arrived with its result computed on the server.
     results = page.locator("#lesson .widget-result")
@@ -143,6 +145,7 @@ def test_copied_link_reproduces_the_state(browser, live_server):
     context = browser.new_context(base_url=live_server,
                                   permissions=["clipboard-read", "clipboard-write"])
     page = context.new_page()
+    page.set_default_navigation_timeout(120_000)
     page.goto("/playground/softmax")
     page.fill("#w-softmax-logits", "1,2,3")
     page.locator("#w-softmax-logits").dispatch_event("input")
@@ -202,6 +205,7 @@ def text_sizes_below(page, minimum: float) -> list:
 def test_chart_text_is_at_least_12px_on_a_phone(browser, live_server, app):
     context = browser.new_context(base_url=live_server, viewport=PHONE)
     page = context.new_page()
+    page.set_default_navigation_timeout(120_000)
     failures = {}
     for name in sorted(app.state.widgets):
         page.goto(f"/playground/{name}")

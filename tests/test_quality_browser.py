@@ -52,7 +52,7 @@ def test_axe_finds_no_serious_violations(browser, live_server, app, course):
 def test_page_weight_budget(live_server, course):
     """HTML + CSS + JS + the maths font, gzip as sent, excluding audio."""
     for path in ["/", reference_lesson(course)]:
-        page = httpx.get(live_server + path, headers={"Accept-Encoding": "gzip"})
+        page = httpx.get(live_server + path, headers={"Accept-Encoding": "gzip"}, timeout=120)
         html = page.content
         total = len(gzip.compress(html)) if page.headers.get("content-encoding") != "gzip" \
             else int(page.headers["content-length"])
