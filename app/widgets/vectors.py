@@ -57,8 +57,13 @@ def compute(params: Params) -> Result:
     if norm_a == 0 or norm_b == 0:
         note = ZERO_NOTE
     else:
-        # Normalise first: ‖a‖‖b‖ can underflow to 0 for tiny (subnormal) non-zero vectors.
-        unit_dot = (a[0] / norm_a) * (b[0] / norm_b) + (a[1] / norm_a) * (b[1] / norm_b)
+        # Rescale each vector by its largest component first: for tiny (subnormal) vectors
+        # ‖a‖‖b‖ underflows, and even ‖b‖ alone loses its digits (hypot(5e-324, 5e-324)
+        # rounds to 5e-324), which would make b/‖b‖ wrong.
+        sa, sb = max(abs(a[0]), abs(a[1])), max(abs(b[0]), abs(b[1]))
+        ua, ub = (a[0] / sa, a[1] / sa), (b[0] / sb, b[1] / sb)
+        na, nb = math.hypot(*ua), math.hypot(*ub)
+        unit_dot = (ua[0] / na) * (ub[0] / nb) + (ua[1] / na) * (ub[1] / nb)
         cosine = max(-1.0, min(1.0, unit_dot))
         angle = math.degrees(math.acos(cosine))
     da, db = _direction(*a), _direction(*b)
