@@ -71,10 +71,12 @@ class Params(WidgetParams):
                           json_schema_extra=ui("Add an outlier: multiply one element"))
     outlier_index: int = Field(4, ge=1, le=MAX_VALUES, description="Element number, from 1",
                                json_schema_extra=ui("Outlier: element number",
-                                                    control="number"))
+                                                    control="number",
+                                                    show_when={"outlier": [True]}))
     outlier_factor: float = Field(10.0, ge=-1000, le=1000, description="Multiplies that element",
                                   json_schema_extra=ui("Outlier: multiply by",
-                                                       control="number"))
+                                                       control="number",
+                                                       show_when={"outlier": [True]}))
 
 
 class Group(WidgetResult):
