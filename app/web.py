@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import math
 from pathlib import Path
 
 from jinja2_fragments.fastapi import Jinja2Blocks
@@ -57,8 +56,6 @@ def make_templates(settings: Settings, globals_: dict) -> Jinja2Blocks:
                        htmx_config=HTMX_CONFIG, **globals_)
     # Chart macros for every template, including a fragment rendered as a single block.
     env.globals["charts"] = env.get_template("_partials/charts.html").module
-    env.globals["controls"] = env.get_template("_partials/controls.html").module
     env.filters["safe_html"] = Markup  # for HTML the server rendered from trusted lessons
-    env.filters["log2"] = lambda x: math.log2(x) if x > 0 else 0.0
     env.filters["duration"] = duration
     return templates

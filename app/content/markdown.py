@@ -175,11 +175,4 @@ def first_piece_fraction(tokens: list[Token]) -> float | None:
 
 def prose_word_count(tokens: list[Token]) -> int:
     """Words of prose (text inside inline tokens), not Markdown syntax, maths or code."""
-    count = 0
-    for tok in tokens:
-        if tok.type != "inline" or not tok.children:
-            continue
-        for child in tok.children:
-            if child.type == "text":
-                count += sum(1 for w in child.content.split() if any(c.isalnum() for c in w))
-    return count
+    return sum(_words(tok) for tok in tokens)

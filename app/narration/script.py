@@ -63,9 +63,7 @@ def _superscript(m: re.Match) -> str:
 
 def _module_ids(m: re.Match) -> str:
     """"Modules 04 and 12a" -> "Modules 4 and 12 A" (a voice reads 04 as "oh four")."""
-    return m.group(1) + re.sub(r"\b0?(\d+)([a-z]?)\b",
-                               lambda n: (n.group(1) + (" " + n.group(2).upper()
-                                                        if n.group(2) else "")), m.group(2))
+    return m.group(1) + re.sub(r"\b\d+[a-z]?\b", lambda n: spoken_id(n.group(0)), m.group(2))
 
 
 # Written forms a voice misreads: "/" is read "slash", "MiB" "my bee", "04" "oh four",
