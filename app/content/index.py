@@ -41,6 +41,7 @@ class Lesson:
     pieces_html: tuple = ()  # per piece: a checkpoint's fields rendered as HTML
     setups: tuple = ()  # SetupLink, in page order
     first_piece_at: float | None = None  # share of prose before the first piece
+    body_line: int = 0  # lines of the file before the body (the front matter)
 
     @property
     def segments(self) -> list[tuple[str, int | None]]:

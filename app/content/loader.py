@@ -94,7 +94,7 @@ def parse_lesson(path: Path, md=None) -> Lesson:
         practice_html=practice, ideas_html=ideas,
         word_count=prose_word_count(tokens),
         pieces=tuple(pieces.pieces), pieces_html=pieces_html, setups=tuple(pieces.setups),
-        first_piece_at=first_piece_fraction(tokens),
+        first_piece_at=first_piece_fraction(tokens), body_line=body_offset,
     )
 
 

@@ -79,10 +79,8 @@ def rendering_problems(index) -> list[Problem]:
     problems = []
     for lesson in index.lessons:
         name = str(lesson.path)
-        text = lesson.path.read_text(encoding="utf-8")
-        offset = text[: len(text) - len(lesson.body)].count("\n")
-        for line, message in token_problems(lesson.tokens, text):
-            where = f"line {line + offset}" if line else "body"
+        for line, message in token_problems(lesson.tokens, lesson.body):
+            where = f"line {line + lesson.body_line}" if line else "body"
             problems.append(Problem(name, where, message))
         meta = lesson.meta
         fields = [("tagline", meta.tagline)]
@@ -91,7 +89,7 @@ def rendering_problems(index) -> list[Problem]:
             fields += [(f"practice.{i}.question", item.question), (f"practice.{i}.hint", item.hint),
                        (f"practice.{i}.solution", item.solution)]
         for field, value in fields:
-            for _line, message in token_problems(md.parse(value), text):
+            for _line, message in token_problems(md.parse(value), value):
                 problems.append(Problem(name, field, message))
     return problems
 
