@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.validation import describe_errors
+
 # A widget instance's result slot, as htmx names it in the HX-Target request header.
 INSTANCE = re.compile(r"^(w-[A-Za-z0-9-]{1,60})-result$")
 
@@ -28,16 +30,7 @@ class AppError(Exception):
 
 def describe_validation_error(exc: RequestValidationError) -> str:
     """Turn pydantic's error list into one readable sentence per bad field."""
-    parts = []
-    for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ())]
-        loc = loc[1:] if loc and loc[0] in ("query", "path", "body") else loc
-        field = ".".join(loc) or "request"
-        msg = str(err.get("msg", "is invalid"))
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        parts.append(f"{field}: {msg}")
-    return "; ".join(parts) or "The request is invalid."
+    return describe_errors(exc.errors())
 
 
 def _respond(request: Request, status: int, message: str, headers: dict | None = None) -> Response:

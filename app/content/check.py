@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from app.content.index import CourseIndex
 from app.content.problems import Problem
+from app.validation import describe_errors
 
 INTERNAL_LINK = re.compile(r'href="(/[^"#?]*)')
 
@@ -82,9 +83,7 @@ def _params_problem(spec, params: dict) -> str | None:
     try:
         spec.parse(params)
     except ValidationError as exc:
-        return "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'parameters'}: "
-            f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors())
+        return describe_errors(exc.errors(), whole="parameters")
     return None
 
 

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from pydantic import ValidationError
 
 from app.content.directives import query_string
+from app.validation import describe_errors
 from app.widgets.base import WidgetInputError, WidgetParams, WidgetSpec, _plain
 from app.widgets.checkpoints import CheckpointError, evaluate
 
@@ -29,15 +30,6 @@ class WidgetView:
     error: str = ""
     standalone: bool = False
     status: int = 200
-
-
-def describe(exc: ValidationError) -> str:
-    """One readable clause per bad field: ``temperature: Input should be …``."""
-    parts = []
-    for err in exc.errors():
-        field = ".".join(str(p) for p in err.get("loc", ())) or "parameters"
-        parts.append(f"{field}: {str(err.get('msg', 'is invalid')).removeprefix('Value error, ')}")
-    return "; ".join(parts)
 
 
 def result_html(env: Environment, spec: WidgetSpec, params: WidgetParams, result: Any,
@@ -74,7 +66,7 @@ def build_view(env: Environment, spec: WidgetSpec, raw, models: Any, iid: str,
     try:
         params = spec.parse(raw)
     except ValidationError as exc:
-        error, status = describe(exc), 422
+        error, status = describe_errors(exc.errors(), whole="parameters"), 422
         params = spec.params()
     try:
         result = spec.run(params, models)
