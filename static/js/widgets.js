@@ -80,7 +80,8 @@ function clearError(widget) {
   if (result) result.classList.remove("is-stale");
 }
 
-function setField1(el, value) {
+// One input: its value, and the <output data-mirror> readout that shows it.
+function setInput(el, value) {
   el.value = value;
   document.querySelectorAll(`output[data-mirror="${CSS.escape(el.id)}"]`).forEach((out) => { out.textContent = value; });
 }
@@ -90,7 +91,7 @@ function setField(form, name, value) {
   if (!field) return;
   if (field instanceof RadioNodeList && field[0] && field[0].hasAttribute("data-vector")) {
     const parts = value.split(",");
-    [...field].forEach((el, i) => { if (i < parts.length) setField1(el, parts[i].trim()); });
+    [...field].forEach((el, i) => { if (i < parts.length) setInput(el, parts[i].trim()); });
     return;
   }
   if (field instanceof RadioNodeList) {
@@ -104,8 +105,7 @@ function setField(form, name, value) {
     return;
   }
   if (field.type === "checkbox") field.checked = value === "true";
-  else field.value = value;
-  document.querySelectorAll(`output[data-mirror="${CSS.escape(field.id)}"]`).forEach((out) => { out.textContent = value; });
+  else setInput(field, value);
 }
 
 // A set-up link: load its parameters into the widget beside it and move focus there.
