@@ -39,3 +39,10 @@ def lessons_from(folder: Path) -> Iterator[Path]:
         yield Path(folder)
     finally:
         _folder.reset(token)
+
+
+def assert_states(module_id: str, *snippets: str) -> None:
+    """Each snippet appears, as written, in the lesson (read from the current folder)."""
+    body = read_lesson(module_id)
+    missing = [s for s in snippets if s not in body]
+    assert not missing, f"module {module_id} does not state {missing}"

@@ -9,26 +9,15 @@ import importlib
 import importlib.util
 import math
 import re
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+from tests.lesson_text import assert_states as assert_in
+from tests.lesson_text import read_lesson as text
+
 GIB, MIB, KIB = 2**30, 2**20, 2**10
-
-
-@cache
-def text(module_id: str) -> str:
-    (path,) = LESSONS.glob(f"{module_id}-*.md")
-    return path.read_text(encoding="utf-8")
-
-
-def assert_in(module_id: str, *snippets: str) -> None:
-    body = text(module_id)
-    missing = [s for s in snippets if s not in body]
-    assert not missing, f"module {module_id} does not state {missing}"
 
 
 def f(x: float, nd: int = 4) -> str:

@@ -13,19 +13,10 @@ import pytest
 
 from app.engine import Models
 from app.widgets import registry
-from tests.lesson_text import read_lesson
+from tests.lesson_text import assert_states as assert_in
+from tests.lesson_text import read_lesson as text
 
 GIB = 2**30
-
-
-def text(module_id: str) -> str:
-    return read_lesson(module_id)
-
-
-def assert_in(module_id: str, *snippets: str) -> None:
-    body = text(module_id)
-    missing = [s for s in snippets if s not in body]
-    assert not missing, f"module {module_id} does not state {missing}"
 
 
 @cache

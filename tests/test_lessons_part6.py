@@ -15,17 +15,8 @@ import pytest
 
 from app.content.directives import extract, follow, holds
 from app.content.markdown import make_markdown
-from tests.lesson_text import read_lesson
-
-
-def text(module_id: str) -> str:
-    return read_lesson(module_id)
-
-
-def assert_in(module_id: str, *snippets: str) -> None:
-    body = text(module_id)
-    missing = [s for s in snippets if s not in body]
-    assert not missing, f"module {module_id} does not state {missing}"
+from tests.lesson_text import assert_states as assert_in
+from tests.lesson_text import read_lesson as text
 
 
 def f(x: float, nd: int = 4) -> str:
