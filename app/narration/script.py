@@ -269,14 +269,18 @@ def _snippet(md, text: str, anchor: str, pause_end: float) -> list[Sentence]:
     return out
 
 
-def piece_sentences(md, lesson, index: int) -> list[Sentence]:
+def widget_titles() -> dict[str, str]:
+    """Each widget's title, by name (what the narration calls an inline widget)."""
+    from app.widgets import registry
+
+    return {name: spec.title for name, spec in registry().items()}
+
+
+def piece_sentences(md, lesson, index: int, titles: dict[str, str]) -> list[Sentence]:
     """One short sentence for an inline widget; a checkpoint's question, never its answer."""
     piece, anchor = lesson.pieces[index], f"p{index}"
     if piece.kind == "widget":
-        from app.widgets import registry
-
-        spec = registry().get(piece.name)
-        title = spec.title if spec else piece.name
+        title = titles.get(piece.name, piece.name)
         return _sentences(anchor, f"The page shows a live playground here: {_ended(title)}",
                           PAUSE_BLOCK_S)
     out = [Sentence(anchor, "Checkpoint: make a prediction.", PAUSE_SENTENCE_S)]
@@ -302,7 +306,9 @@ def build_script(lesson) -> Script:
         out += _sentences(f"idea{n}", f"Core idea {n}: {_ended(idea.title)}", PAUSE_SENTENCE_S)
         out += _snippet(md, idea.text, f"idea{n}", PAUSE_BLOCK_S)
     out[-1] = Sentence(out[-1].anchor, out[-1].text, PAUSE_SECTION_S)
-    out += list(markdown_sentences(lesson.tokens, piece=lambda i: piece_sentences(md, lesson, i)))
+    titles = widget_titles() if lesson.widget_uses else {}
+    out += list(markdown_sentences(lesson.tokens,
+                                   piece=lambda i: piece_sentences(md, lesson, i, titles)))
     out.append(Sentence("practice", "Practice questions.", PAUSE_BLOCK_S))
     for n, item in enumerate(meta.practice, start=1):
         out.append(Sentence(f"q{n}", f"Question {n}, {item.level}.", PAUSE_SENTENCE_S))
