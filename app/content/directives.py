@@ -72,7 +72,6 @@ class SetupLink:
     target: str  # anchor of the widget instance
     name: str  # widget name
     params: dict  # the instance's starting params with the link's overrides
-    overrides: dict
     line: int
 
 
@@ -231,8 +230,7 @@ def _setup(href: str, line: int, uses: list[WidgetUse]) -> SetupLink:
             overrides[key] = value
     if not overrides:
         raise DirectiveError(line, "set-up link: give parameters, e.g. setup:temperature=0.1")
-    return SetupLink(target.anchor, target.name, {**target.params, **overrides}, overrides,
-                     line)
+    return SetupLink(target.anchor, target.name, {**target.params, **overrides}, line)
 
 
 @dataclass

@@ -45,16 +45,12 @@ def form_value(value: Any) -> Any:
     return ("true" if value else "false") if isinstance(value, bool) else value
 
 
-def state_query(spec: WidgetSpec, params: WidgetParams) -> str:
-    return query_string(spec.state(params))
-
-
 def view_of(spec: WidgetSpec, iid: str, params: WidgetParams, html: str, error: str = "",
             standalone: bool = False, status: int = 200) -> WidgetView:
     values = {name: form_value(getattr(params, name)) for name in spec.params.model_fields}
     active = {c.name: c.applies(params) for c in spec.controls}
     return WidgetView(spec, iid, values, active,
-                      f"/playground/{spec.name}?{state_query(spec, params)}", html, error,
+                      f"/playground/{spec.name}?{query_string(spec.state(params))}", html, error,
                       standalone, status)
 
 
