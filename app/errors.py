@@ -5,17 +5,21 @@ Pages get a styled HTML page, ``/api/`` gets JSON, and htmx fragment routes
 the slider instead of breaking the page.
 """
 
+import logging
 import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.validation import describe_errors
 
 # A widget instance's result slot, as htmx names it in the HX-Target request header.
 INSTANCE = re.compile(r"^(w-[A-Za-z0-9-]{1,60})-result$")
+UNEXPECTED = "Something went wrong on our side."
+log = logging.getLogger("app")
 
 
 class AppError(Exception):
@@ -35,10 +39,10 @@ def describe_validation_error(exc: RequestValidationError) -> str:
 
 def _respond(request: Request, status: int, message: str, headers: dict | None = None) -> Response:
     path = request.url.path
-    if path.startswith("/api/") or path in ("/healthz", "/openapi.json"):
+    if path.startswith("/api/") or path in ("/healthz", "/readyz", "/openapi.json"):
         return JSONResponse({"error": message}, status_code=status, headers=headers)
     templates = request.app.state.templates
-    if path.startswith("/widgets/"):
+    if path.startswith(("/widgets/", "/practice/")):
         # Shown in the widget's error slot, above its controls; the last result stays.
         m = INSTANCE.match(request.headers.get("hx-target", ""))
         if m:
@@ -76,8 +80,45 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        # Never leak a traceback; the server log has it.
-        import logging
+        # Only for an error in the outer middleware; routes' errors meet CatchUnexpected.
+        log.error("unhandled error on %s", request.url.path, exc_info=exc)
+        return unexpected_response(request)
 
-        logging.getLogger("app").exception("unhandled error on %s", request.url.path)
-        return _respond(request, 500, "Something went wrong on our side.")
+
+def unexpected_response(request: Request) -> Response:
+    """The 500 answer: a plain message (the traceback stays in the server log), and
+    ``Connection: close``, since the state of the connection is unknown after a bug."""
+    return _respond(request, 500, UNEXPECTED, {"connection": "close"})
+
+
+class CatchUnexpected:
+    """Turn an exception no handler expected into :func:`unexpected_response`.
+
+    Starlette answers such an exception from its outermost middleware, outside the
+    security headers, and then re-raises it, so uvicorn drops the connection under the
+    client's next request. Installed innermost, this answers it like any other error:
+    through every middleware (security headers included), and nothing re-raised. A
+    response already under way (a stream) cannot change status; it is cut short and
+    uvicorn closes the connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:  # noqa: BLE001 - the one place that answers unexpected errors
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if not started:
+                await unexpected_response(Request(scope, receive))(scope, receive, send)

@@ -3,6 +3,7 @@ requests and HEAD live in :mod:`app.http`)."""
 
 import json
 import time
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,6 +23,10 @@ IMMUTABLE = b"public, max-age=31536000, immutable"
 SHORT = b"public, max-age=300"
 # A URL longer than this is refused before routing (414): no widget needs more.
 MAX_URL_BYTES = 8192
+# Percent-encoding turns one ASCII character into at most 3 bytes (",": "%2C").
+ENCODED_CHAR_BYTES = 3
+URL_TOO_LONG = (f"The URL (path and query string, percent-encoded) is longer than "
+                f"{MAX_URL_BYTES} bytes: shorten the typed text.")
 
 
 def embed_headers(origins: str) -> list[tuple[bytes, bytes]]:
@@ -78,10 +83,12 @@ class LimitRequest:
             url_len = len(scope.get("raw_path", b"")) + len(scope.get("query_string", b""))
             status = 414 if url_len > MAX_URL_BYTES else None
             for name, value in scope.get("headers", []):
-                if name == b"content-length" and value.isdigit() and int(value) > self.max_body:
+                if name == b"content-length" and value.isdigit() and (
+                        len(value) > len(str(self.max_body)) or int(value) > self.max_body):
                     status = 413
             if status:
-                await _json_error(send, status, "Request too large: shorten the URL or body.")
+                await _json_error(send, status, URL_TOO_LONG if status == 414 else
+                                  "Request too large: shorten the body.")
                 return
         await self.app(scope, receive, send)
 
@@ -94,3 +101,42 @@ async def _json_error(send: Send, status: int, text: str) -> None:
                             (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS]})
     await send({"type": "http.response.body", "body": body})
 
+
+
+def document_url_limit(schema: dict) -> dict:
+    """Put :class:`LimitRequest`'s 414 in an OpenAPI document, in place.
+
+    Every operation lists the 414, and every query parameter's ``maxLength`` is lowered
+    to what fits in the URL on its own, percent-encoded: a value of the documented
+    length, of any ASCII characters, is never refused for its length.
+    """
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            operation.setdefault("responses", {}).setdefault(
+                "414", {"description": URL_TOO_LONG,
+                        "content": {"application/json": {"schema": {
+                            "type": "object", "required": ["error"],
+                            "properties": {"error": {"type": "string"}}}}}})
+            for param in operation.get("parameters", []):
+                if param.get("in") == "query":
+                    room = MAX_URL_BYTES - len(path) - len(f"?{param['name']}=")
+                    _cap_max_length(param.get("schema", {}), room // ENCODED_CHAR_BYTES)
+    return schema
+
+
+def _cap_max_length(node, limit: int) -> None:
+    """Lower every ``maxLength`` in a JSON-schema fragment (anyOf, items...) to ``limit``."""
+    if isinstance(node, dict):
+        if "maxLength" in node:
+            node["maxLength"] = min(node["maxLength"], limit)
+        for child in node.values():
+            _cap_max_length(child, limit)
+    elif isinstance(node, list):
+        for child in node:
+            _cap_max_length(child, limit)
+
+
+def documented(openapi: Callable[[], dict]) -> Callable[[], dict]:
+    """``app.openapi`` with :func:`document_url_limit` applied (to FastAPI's cached
+    document, in place: applying it twice changes nothing)."""
+    return lambda: document_url_limit(openapi())

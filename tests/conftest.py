@@ -44,6 +44,14 @@ def live_server():
         yield f"http://127.0.0.1:{port}"
 
 
+def pytest_collection_modifyitems(items):
+    """A test that drives the browser is a browser test, marked or not, so that
+    ``-m "not browser"`` never needs Playwright or Chromium."""
+    for item in items:
+        if {"page", "browser"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.browser)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

@@ -3,7 +3,8 @@
 import re
 
 import pytest
-from playwright.sync_api import expect
+
+from tests.browser_support import expect
 
 pytestmark = pytest.mark.browser
 

@@ -3,7 +3,8 @@
 import json
 
 import pytest
-from playwright.sync_api import expect
+
+from tests.browser_support import expect
 
 pytestmark = pytest.mark.browser
 
@@ -30,8 +31,22 @@ def test_mark_complete_persists_and_shows_on_the_map(page, first_two):
     expect(card).to_have_class("card is-complete")
     expect(card.locator("[data-state]")).to_have_text("Complete")
     expect(page.locator("#progress-count")).to_have_text("1")
-    stored = json.loads(page.evaluate("localStorage.getItem('hlw.progress.v1')"))
-    assert stored["version"] == 1 and first.id in stored["completed"]
+    stored = json.loads(page.evaluate("localStorage.getItem('hlw.progress.v2')"))
+    assert stored["version"] == 2 and first.id in stored["completed"]
+
+
+def test_progress_saved_by_the_previous_version_is_migrated(page, first_two):
+    first, _ = first_two
+    page.goto("/")
+    page.evaluate("""id => localStorage.setItem('hlw.progress.v1', JSON.stringify(
+        {version: 1, completed: {[id]: '2026-11-01T10:00:00.000Z'}}))""", first.id)
+    page.reload()
+    expect(page.locator(f'.card[data-module="{first.id}"] [data-state]')).to_have_text("Complete")
+    page.goto(first.url)
+    page.locator("#complete-toggle").click()  # undo: saved in the new format
+    stored = json.loads(page.evaluate("localStorage.getItem('hlw.progress.v2')"))
+    assert stored == {"version": 2, "completed": {}, "practice": {}}
+    assert page.evaluate("localStorage.getItem('hlw.progress.v1')") is None
 
 
 def test_continue_link_points_to_first_incomplete_module(page, first_two):
@@ -73,11 +88,13 @@ def test_export_reset_and_import_progress(page, first_two, tmp_path):
     reset.click()
     expect(page.locator("#progress-count")).to_have_text("0")
     page.locator("#progress-import").set_input_files(str(saved))
+    expect(page.locator("#progress-count")).to_have_text("0")  # not before the learner agrees
+    page.locator("#import-confirm").click()
     expect(page.locator("#progress-count")).to_have_text("1")
     bad = tmp_path / "bad.json"
     bad.write_text('{"version": 9}')
     page.locator("#progress-import").set_input_files(str(bad))
-    expect(page.locator("#progress-message")).to_contain_text("nothing was changed")
+    expect(page.locator("#progress-message")).to_contain_text("Nothing was changed")
     expect(page.locator("#progress-count")).to_have_text("1")
 
 

@@ -6,7 +6,8 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from playwright.sync_api import expect
+
+from tests.browser_support import expect
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 30_000

@@ -2,7 +2,8 @@
 changing the head redraws the heatmap. The live server loads the model on first use."""
 
 import pytest
-from playwright.sync_api import expect
+
+from tests.browser_support import expect
 
 pytestmark = pytest.mark.browser
 

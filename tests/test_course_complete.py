@@ -1,7 +1,8 @@
 """The whole course: exactly the 42 syllabus modules, completable end to end in the browser."""
 
 import pytest
-from playwright.sync_api import expect
+
+from tests.browser_support import expect
 
 SYLLABUS_IDS = [f"{i:02d}" for i in range(1, 13)] + ["12a"] + [f"{i:02d}" for i in range(13, 42)]
 

@@ -8,38 +8,14 @@ choice holds for it, and every "Try this" box carries a set-up link.
 """
 
 import re
-from functools import cache
 
 import pytest
 
 from app.content.directives import follow, holds
-from app.content.loader import parse_lesson
-from tests.lesson_text import lesson_path, read_lesson
+from tests.lesson_support import widget
+from tests.lesson_text import parsed_lesson as parsed
 
 PART1 = ["01", "02", "03", "04", "05", "06", "07", "08"]
-
-
-def parsed(module_id: str):
-    return _parsed(lesson_path(module_id), read_lesson(module_id))
-
-
-@cache
-def _parsed(path, _text: str):  # keyed on the text too: a mutated copy is re-parsed
-    return parse_lesson(path)
-
-
-@cache
-def _models():
-    from app.engine import Models
-
-    return Models()
-
-
-def run(name: str, params: dict) -> dict:
-    from app.widgets import registry
-
-    spec = registry()[name]
-    return spec.run(spec.parse(params), _models()).model_dump()
 
 
 @pytest.mark.parametrize("module_id", PART1)
@@ -58,9 +34,9 @@ def test_widgets_and_setups_are_valid(module_id):
     lesson = parsed(module_id)
     for piece in lesson.pieces:
         if piece.kind == "widget":
-            run(piece.name, piece.params)
+            widget(piece.name, **piece.params)
     for setup in lesson.setups:
-        run(setup.name, setup.params)
+        widget(setup.name, **setup.params)
 
 
 @pytest.mark.parametrize("module_id", PART1)
@@ -73,7 +49,7 @@ def test_checkpoints_have_exactly_one_right_answer(module_id):
             assert sum(c.correct for c in cp.choices) == 1, cp.anchor
             assert all(c.feedback for c in cp.choices if not c.correct), cp.anchor
             continue
-        value = follow(run(cp.widget, cp.params), cp.answer)
+        value = follow(widget(cp.widget, **cp.params), cp.answer)
         if not cp.choices:
             assert cp.tolerance is not None and isinstance(value, (int, float)), cp.anchor
             continue

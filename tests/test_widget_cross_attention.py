@@ -41,10 +41,3 @@ def test_fragment_shows_selected_alignment(client, selected, word, aligned):
     assert f'data-testid="xa-aligned">{aligned}<' in text
     assert "Constructed, not learned" in text
     assert "style=" not in text
-
-
-@pytest.mark.parametrize("query", ["?selected=4", "?selected=-1", "?selected=x"])
-def test_bad_selection_is_422(client, query):
-    r = get(client, query)
-    assert r.status_code == 422
-    assert "selected" in r.json()["error"]

@@ -1,4 +1,4 @@
-"""kv-cache widget: hand-computed sizes, presets, every 422 path, the fragment."""
+"""kv-cache widget: hand-computed sizes, presets, the fragment."""
 
 import pytest
 
@@ -63,24 +63,6 @@ def test_every_preset_is_valid(client, key):
 def test_gpt3_preset_is_mha():
     assert PRESETS["gpt3-175b"][1] == {"layers": 96, "d_model": 12288, "heads": 96,
                                        "kv_heads": 96}
-
-
-@pytest.mark.parametrize("query, fragment", [
-    ("?heads=32&kv_heads=6", "kv_heads (6) must divide heads (32)"),
-    ("?heads=8&kv_heads=16", "must divide heads"),
-    ("?d_model=4001&heads=32", "heads (32) must divide d_model (4001)"),
-    ("?layers=0", "layers"),
-    ("?layers=1001", "layers"),
-    ("?seq_len=10000001", "seq_len"),
-    ("?batch=4097", "batch"),
-    ("?batch=-1", "batch"),
-    ("?dtype=fp64", "dtype"),
-    ("?heads=abc", "heads"),
-])
-def test_bad_input_is_422(client, query, fragment):
-    r = get(client, query)
-    assert r.status_code == 422
-    assert fragment in r.json()["error"]
 
 
 def test_largest_allowed_input_is_fine(client):

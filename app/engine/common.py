@@ -5,9 +5,10 @@ Keep this module small and stable: both engines (MiniLM and SmolLM2) import it.
 
 import importlib.util
 import math
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +66,23 @@ def erf(x: np.ndarray) -> np.ndarray:
 class LRU:
     """A thread-safe bounded mapping that forgets the least recently used entry.
 
-    ``get(key)`` returns ``None`` when absent; ``put(key, value)`` evicts beyond ``maxsize``.
+    ``get(key)`` returns ``None`` when absent; ``put(key, value)`` evicts beyond ``maxsize``
+    entries and, with ``max_bytes``, beyond that many bytes as ``weigh(value)`` counts
+    them (the newest entry is always kept, even alone over the budget).
     """
 
-    def __init__(self, maxsize: int = 128) -> None:
+    def __init__(self, maxsize: int = 128, max_bytes: int | None = None,
+                 weigh: Callable[[Any], int] | None = None) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
+        if (max_bytes is None) != (weigh is None):
+            raise ValueError("max_bytes and weigh go together")
         self.maxsize = maxsize
+        self.max_bytes = max_bytes
+        self._weigh = weigh
         self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._sizes: dict[Hashable, int] = {}
+        self.nbytes = 0  # Σ weigh(value) of the entries held (0 without a byte budget)
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any:
@@ -83,11 +93,15 @@ class LRU:
             return self._data[key]
 
     def put(self, key: Hashable, value: Any) -> None:
+        size = self._weigh(value) if self._weigh is not None else 0
         with self._lock:
-            self._data[key] = value
+            self.nbytes += size - self._sizes.get(key, 0)
+            self._data[key], self._sizes[key] = value, size
             self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
+            while len(self._data) > 1 and (len(self._data) > self.maxsize or (
+                    self.max_bytes is not None and self.nbytes > self.max_bytes)):
+                old, _ = self._data.popitem(last=False)
+                self.nbytes -= self._sizes.pop(old)
 
     def __len__(self) -> int:
         with self._lock:
@@ -100,6 +114,32 @@ class LRU:
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._sizes.clear()
+            self.nbytes = 0
+
+
+def deep_size(value: Any) -> int:
+    """Approximate bytes held by ``value``: arrays by ``nbytes``, containers and objects
+    (pydantic results included) by ``sys.getsizeof`` of everything they reach, each once."""
+    seen: set[int] = set()
+    stack, total = [value], 0
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, np.ndarray):
+            total += item.nbytes
+            continue
+        total += sys.getsizeof(item)
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif hasattr(item, "__dict__") and not isinstance(item, type):
+            stack.append(vars(item))
+    return total
 
 
 def package_file(package: str, relative: str) -> Path:

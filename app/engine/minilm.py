@@ -23,6 +23,7 @@ import numpy as np
 from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
+from app.engine import work
 from app.engine.common import LRU, gelu, layer_norm, package_file, softmax
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -35,7 +36,14 @@ LAYER_NORM_EPS = 1e-12  # from the model's config.json
 # The lessons show one sentence at a time; 32 tokens keeps a heatmap readable and a
 # forward pass well under 20 ms on two cores (cost grows with n, attention with n²).
 MAX_TOKENS = 32
-CACHE_SIZE = 64  # sentences; a 32-token entry holds ~0.9 MB (hidden states, weights, scores)
+# Sentences remembered, bounded by bytes: a 32-token entry holds 0.93 MB (hidden states,
+# weights, scores), a 10-token one 0.15 MB.
+CACHE_SIZE = 1024
+CACHE_BYTES = 16 * 1024 * 1024
+
+
+def encoding_bytes(enc: "Encoding") -> int:
+    return enc.hidden_states.nbytes + enc.attentions.nbytes + enc.scores.nbytes
 
 
 class SentenceTooLong(ValueError):
@@ -127,7 +135,7 @@ class MiniLM:
                 ln2_w=w(f"{p}output.LayerNorm.weight"),
                 ln2_b=w(f"{p}output.LayerNorm.bias"),
             ))
-        self._cache = LRU(cache_size)
+        self._cache = LRU(cache_size, CACHE_BYTES, encoding_bytes)
 
     # --- tokens ---------------------------------------------------------------
 
@@ -163,6 +171,9 @@ class MiniLM:
         self._cache.put(text, result)
         return result
 
+    def caches(self) -> list[LRU]:
+        return [self._cache]
+
     def clear_cache(self) -> None:
         """Forget cached sentences (benchmarks use it to time full forward passes)."""
         self._cache.clear()
@@ -172,6 +183,7 @@ class MiniLM:
         n = len(ids)
         if not 1 <= n <= MAX_TOKENS:
             raise SentenceTooLong(f"expected 1–{MAX_TOKENS} token ids, got {n}")
+        work.must_compute()
         x = self.word_embeddings[ids] + self.position_embeddings[:n] + self.token_type_embedding
         x = layer_norm(x, *self.emb_ln, eps=LAYER_NORM_EPS)
         hidden = np.empty((N_LAYERS + 1, n, D_MODEL), dtype=np.float32)
@@ -179,6 +191,7 @@ class MiniLM:
         scores = np.empty((N_LAYERS, N_HEADS, n, n), dtype=np.float32)
         hidden[0] = x
         for i, layer in enumerate(self.layers):
+            work.step()
             x = self._block(x, layer, scores[i], attentions[i])
             hidden[i + 1] = x
         return Encoding(tokens=tuple(tokens), ids=_frozen(np.asarray(ids).copy()),

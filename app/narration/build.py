@@ -8,6 +8,7 @@ interrupted run keeps what it finished). Progress goes to stderr as counted
 steps: ``lesson 3/8 · 12 · sentence 41/120``.
 """
 
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from app.narration.manifest import (
     staleness,
     write_atomic,
 )
+from app.narration.reuse import seed_from_track
 from app.narration.script import Script, build_script
 from app.narration.speech import VOICE, VOICE_RATE, SynthesisError, synthesize_cached
 from app.narration.track import TARGET_KBPS, assemble, encode_opus, trim
@@ -71,14 +73,17 @@ def build_lesson(script: Script, audio_dir: Path, on_sentence=None,
     note = f"module {mid}; voice {VOICE}; cue id bN-k = data-block N, sentence k"
     write_atomic(audio_dir / f"{mid}.vtt", format_vtt(cues, note).encode("utf-8"))
     size = tmp_audio.stat().st_size
+    sha256 = hashlib.sha256(tmp_audio.read_bytes()).hexdigest()  # checked at start-up
     tmp_audio.replace(audio_dir / f"{mid}.ogg")
     return make_entry(mid, script.digest(VOICE), VOICE, duration, size, len(sentences),
-                      TARGET_KBPS)
+                      TARGET_KBPS, sha256)
 
 
 def narrate(lessons: list, audio_dir: Path, force: bool, stream: TextIO,
-            cache_dir: Path | None = None) -> int:
-    """Build every lesson that needs it; returns how many were built."""
+            cache_dir: Path | None = None, reuse_audio: bool = False) -> int:
+    """Build every lesson that needs it; returns how many were built. With
+    ``reuse_audio``, sentences the committed track already speaks are cut from it
+    (:mod:`app.narration.reuse`) instead of being synthesised again."""
     progress = Progress(stream, len(lessons))
     built = 0
     for n, lesson in enumerate(lessons, start=1):
@@ -89,6 +94,11 @@ def narrate(lessons: list, audio_dir: Path, force: bool, stream: TextIO,
             progress.say(f"lesson {n}/{len(lessons)} · {lesson.id} · unchanged, skipped")
             continue
         started = time.monotonic()
+        if reuse_audio and cache_dir and current and current.get("voice") == VOICE:
+            reused = seed_from_track(audio_dir / f"{lesson.id}.ogg", audio_dir / f"{lesson.id}.vtt",
+                                     cache_dir, {s.text for s in script.sentences})
+            progress.say(f"lesson {n}/{len(lessons)} · {lesson.id} · {reused} sentences reused "
+                         "from the committed track")
         entry = build_lesson(script, audio_dir,
                              lambda done, total, n=n, mid=lesson.id:
                              progress.sentence(n, mid, done, total), cache_dir)
@@ -103,7 +113,7 @@ def narrate(lessons: list, audio_dir: Path, force: bool, stream: TextIO,
     return built
 
 
-def run_narrate(ids: list[str], force: bool = False) -> int:
+def run_narrate(ids: list[str], force: bool = False, reuse_audio: bool = False) -> int:
     """The command: 0 on success, 1 if lessons are broken or synthesis fails, 2 on a bad id."""
     from app.content.loader import load_course
     from app.content.problems import LessonError
@@ -123,7 +133,8 @@ def run_narrate(ids: list[str], force: bool = False) -> int:
     lessons = [index.get(i).lesson for i in ids] if ids else index.lessons
     try:
         built = narrate(lessons, settings.audio_dir, force, sys.stderr,
-                        cache_dir=settings.lessons_dir.parent / SENTENCE_CACHE)
+                        cache_dir=settings.lessons_dir.parent / SENTENCE_CACHE,
+                        reuse_audio=reuse_audio)
     except SynthesisError as exc:
         sys.stderr.write(f"\nnarration failed: {exc}\n")
         return 1

@@ -4,8 +4,11 @@ Shape (the site reads ``modules``; see ``app.content.loader.narration_for``)::
 
     {"version": 1,
      "modules": {"12": {"audio": "12.ogg", "vtt": "12.vtt", "duration_s": 612.4,
-                        "bytes": 1530000, "script_hash": "<sha256>", "voice": "en_US-joe-medium",
-                        "sentences": 172, "kbps": 20}}}
+                        "bytes": 1255000, "script_hash": "<sha256>", "voice": "en_US-joe-medium",
+                        "sentences": 172, "kbps": 16, "sha256": "<sha256 of 12.ogg>"}}}
+
+``kbps`` is the target the encoder was given (``app.narration.track.TARGET_KBPS``); the
+file's real rate, ``bytes`` · 8 / ``duration_s``, comes out within a few percent of it.
 """
 
 import contextlib
@@ -15,6 +18,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from app.content.audio_files import audio_file_problem
 from app.content.loader import MANIFEST_FILE, load_manifest
 
 MANIFEST_VERSION = 1
@@ -54,10 +58,12 @@ def locked_manifest(audio_dir: Path) -> Iterator[dict]:
 
 
 def make_entry(module_id: str, script_hash: str, voice: str, duration_s: float,
-               size: int, sentences: int, kbps: float) -> dict:
-    return {"audio": f"{module_id}.ogg", "vtt": f"{module_id}.vtt",
-            "duration_s": round(duration_s, 3), "bytes": size, "script_hash": script_hash,
-            "voice": voice, "sentences": sentences, "kbps": kbps}
+               size: int, sentences: int, kbps: float, sha256: str = "") -> dict:
+    """One lesson's entry; ``sha256`` is the audio file's own hash, checked at start-up."""
+    entry = {"audio": f"{module_id}.ogg", "vtt": f"{module_id}.vtt",
+             "duration_s": round(duration_s, 3), "bytes": size, "script_hash": script_hash,
+             "voice": voice, "sentences": sentences, "kbps": kbps}
+    return {**entry, "sha256": sha256} if sha256 else entry
 
 
 def staleness(entry: dict | None, script_hash: str, audio_dir: Path) -> str | None:
@@ -72,4 +78,5 @@ def staleness(entry: dict | None, script_hash: str, audio_dir: Path) -> str | No
             return f"narration {key} file {name!r} is missing"
     if (audio_dir / entry["audio"]).stat().st_size != entry.get("bytes"):
         return "narration audio file does not match the manifest (size differs)"
-    return None
+    problem = audio_file_problem(entry, audio_dir)  # its SHA-256, when the manifest has one
+    return f"narration audio file does not match the manifest ({problem})" if problem else None

@@ -8,6 +8,7 @@ from app.errors import AppError
 from app.routes.deps import Course
 
 router = APIRouter(prefix="/api", tags=["course"])
+MIB = 1024 * 1024
 
 
 class ModuleSummary(BaseModel):
@@ -83,10 +84,17 @@ class Health(BaseModel):
     status: str
     modules: int
     models_loaded: list[str]
+    # Memory the loaded models' caches (traces, logits, results, sentences) hold now, and
+    # the most they may hold: each cache is bounded by bytes.
+    model_cache_mib: float
+    model_cache_budget_mib: float
 
 
 @health.get("/healthz", response_model=Health)
 def healthz(request: Request, course: Course):
     """Liveness for containers and load balancers."""
-    return Health(status="ok", modules=len(course.by_id),
-                  models_loaded=request.app.state.models.loaded())
+    models = request.app.state.models
+    held, budget = models.cache_bytes()
+    return Health(status="ok", modules=len(course.by_id), models_loaded=models.loaded(),
+                  model_cache_mib=round(held / MIB, 1),
+                  model_cache_budget_mib=round(budget / MIB, 1))

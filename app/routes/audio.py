@@ -10,6 +10,7 @@ A URL carrying the current version (``?v=<hash12>-<bytes>``, what the player
 uses) is cached for a year; a bare URL for a day.
 """
 
+import functools
 import os
 import re
 
@@ -35,32 +36,61 @@ def audio_version(narration: Narration) -> str:
     return f"{narration.script_hash[:12]}-{narration.bytes}"
 
 
-def classify_range(header: str, size: int) -> str:
-    """``"ok"`` (serve 206), ``"ignore"`` (serve 200) or ``"unsatisfiable"`` (416).
+# A position with more digits than this is past the end of any file served here; it is
+# never converted (Python refuses int() of over 4,300 digits, and it is slow well before).
+MAX_DIGITS = 18
+
+
+def _position(digits: str, cap: int) -> int:
+    """A byte position from the header, capped at ``cap`` (huge numbers included)."""
+    return cap if len(digits) > MAX_DIGITS else min(int(digits), cap)
+
+
+def classify_range(header: str, size: int) -> tuple[str, str]:
+    """``("ok", ranges)`` (serve 206 for ``ranges``), ``("ignore", "")`` (serve 200) or
+    ``("unsatisfiable", "")`` (416).
 
     An unknown unit or unparseable syntax is ignored (RFC 9110 §14.2); an inverted
-    range (``bytes=9-3``), a start at or past the end, or an empty suffix is 416.
+    range (``bytes=9-3``), a start at or past the end, or an empty suffix is 416. In
+    ``ranges`` every end past the file's last byte is replaced by the last byte (§14.1.2),
+    so numbers of any length are answered without converting them.
     """
     unit, _, spec = header.partition("=")
     if unit.strip().lower() != "bytes" or not spec.strip():
-        return "ignore"
+        return "ignore", ""
+    parts = []
     for part in (p.strip() for p in spec.split(",")):
         m = RANGE_PART.match(part)
         if not m or part == "-":
-            return "ignore"
+            return "ignore", ""
         first, last = m.groups()
-        if first and (int(first) >= size or (last and int(last) < int(first))):
-            return "unsatisfiable"
-        if not first and (int(last) == 0 or size == 0):
-            return "unsatisfiable"
-    return "ok"
+        if first:
+            start = _position(first, size)
+            end = _position(last, size) if last else size - 1
+            if start >= size or end < start:
+                return "unsatisfiable", ""
+            parts.append(f"{start}-{min(end, size - 1)}")
+        else:
+            suffix = _position(last, size)
+            if suffix == 0 or size == 0:
+                return "unsatisfiable", ""
+            parts.append(f"-{suffix}")
+    return "ok", "bytes=" + ", ".join(parts)
 
 
-class _IgnoreRange(FileResponse):
-    """A full 200 response even though the request carried a Range header."""
+class _Ranged(FileResponse):
+    """A ``FileResponse`` for the normalized ``ranges`` of :func:`classify_range` instead
+    of the request's own Range header, or (``ranges=None``) a full 200 response."""
+
+    def __init__(self, *args, ranges: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.ranges = ranges
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"range", b"if-range")]
+        drop = (b"range",) if self.ranges else (b"range", b"if-range")
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in drop]
+        if self.ranges:
+            headers.append((b"range", self.ranges.encode("latin-1")))
         await super().__call__({**scope, "headers": headers}, receive, send)
 
 
@@ -85,8 +115,10 @@ def audio_file(request: Request, name: str, course: Course):
     headers = {"cache-control": CACHE_VERSIONED if versioned else CACHE_BARE,
                "accept-ranges": "bytes"}
     range_header = request.headers.get("range")
-    kind = classify_range(range_header, stat.st_size) if range_header else "none"
-    response_class = _IgnoreRange if kind == "ignore" else FileResponse
+    kind, response_class = "none", FileResponse
+    if range_header:
+        kind, ranges = classify_range(range_header, stat.st_size)
+        response_class = functools.partial(_Ranged, ranges=ranges or None)
     response = file_response(request, path, media_type, headers, stat, response_class)
     if kind != "unsatisfiable" or response.status_code == 304:  # preconditions first
         return response

@@ -1,4 +1,5 @@
-"""Shared dependencies as ``Annotated`` aliases: the course index and the templates."""
+"""Shared dependencies as ``Annotated`` aliases: the course index, the templates and the
+practice question generators."""
 
 from typing import Annotated
 
@@ -18,3 +19,10 @@ def _templates(request: Request) -> Jinja2Blocks:
 
 Course = Annotated[CourseIndex, Depends(_course)]
 Templates = Annotated[Jinja2Blocks, Depends(_templates)]
+
+
+def _generators(request: Request) -> dict:
+    return request.app.state.practice_generators
+
+
+Generators = Annotated[dict, Depends(_generators)]

@@ -11,15 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.content.index import CourseIndex
 from app.errors import AppError
 from app.http import Stored, file_response, stored_response
+from app.practice.views import question_view
 from app.routes.deps import Templates
+from app.routes.model_work import answer_for
 from app.routes.render import build_view, render_checkpoint, render_widget
 
 router = APIRouter(include_in_schema=False)
@@ -68,8 +72,9 @@ class PageStore:
 
 
 def page_store(templates: Jinja2Blocks, course: CourseIndex, widgets: dict,
-               models: Any) -> PageStore:
-    """The course map, every lesson and every default playground and embed."""
+               models: Any, generators: dict) -> PageStore:
+    """The course map, the review page, every lesson and every default playground and
+    embed."""
     env = templates.env
     lessons = {e.lesson.url: e for e in course.by_id.values()}
     playgrounds = {f"/playground/{name}": name for name in widgets}
@@ -78,16 +83,19 @@ def page_store(templates: Jinja2Blocks, course: CourseIndex, widgets: dict,
     def render(path: str) -> str:
         if path == "/":
             return env.get_template("home.html").render(course=course)
+        if path == "/review":
+            return env.get_template("review.html").render(course=course)
         if path in lessons:
-            return render_lesson(env, course, lessons[path], widgets, models)
+            return render_lesson(env, course, lessons[path], widgets, models, generators)
         name = playgrounds.get(path) or embeds[path]
         view = build_view(env, widgets[name], {}, models, f"w-{name}", standalone=True)
         return render_playground(env, course, widgets[name], view, embed=path in embeds)
 
-    return PageStore(render, {"/", *lessons, *playgrounds, *embeds})
+    return PageStore(render, {"/", "/review", *lessons, *playgrounds, *embeds})
 
 
-def render_lesson(env, course: CourseIndex, entry, widgets: dict, models: Any) -> str:
+def render_lesson(env, course: CourseIndex, entry, widgets: dict, models: Any,
+                  generators: dict) -> str:
     """A lesson page with every inline piece computed; a piece that fails to draw (a bug,
     logged) becomes a short notice instead of taking the whole lesson down."""
     lesson = entry.lesson
@@ -105,7 +113,11 @@ def render_lesson(env, course: CourseIndex, entry, widgets: dict, models: Any) -
             pieces.append(Markup(f'<p class="widget-error piece-broken" id="{piece.anchor}">'
                                  "This part of the page could not be drawn; the rest of the "
                                  "lesson works. Please report it.</p>"))
-    return env.get_template("lesson.html").render(course=course, entry=entry, pieces=pieces)
+    macro = env.get_template("_partials/practice.html").module.question
+    questions = [macro(question_view(course, generators, lesson.id, n, seed=1))
+                 for n in range(1, len(lesson.meta.practice) + 1)]
+    return env.get_template("lesson.html").render(course=course, entry=entry, pieces=pieces,
+                                                  questions=questions)
 
 
 def render_playground(env, course: CourseIndex, spec, view, embed: bool = False) -> str:
@@ -145,10 +157,9 @@ async def _widget_page(request: Request, name: str, embed: bool) -> Response:
         return render_playground(env, request.app.state.course, spec, view, embed), view.status
 
     if spec.uses_model:
-        async with request.app.state.model_gate:
-            html, status = await run_in_threadpool(render)
+        html, status = await answer_for(request, (path, str(request.url.query)), render)
     else:
-        html, status = await run_in_threadpool(render)
+        html, status = await request.app.state.model_work.light(render)
     return HTMLResponse(html, status_code=status, headers={"cache-control": "no-cache"})
 
 
@@ -161,6 +172,12 @@ async def home(request: Request):
 async def lesson(request: Request, module_id: str):
     return await _stored(request, f"/modules/{module_id}",
                          f"There is no module '{module_id[:20]}' in this course.")
+
+
+@router.get("/review", response_class=HTMLResponse)
+async def review(request: Request):
+    """Practice questions due for review; which ones is known only to the browser."""
+    return await _stored(request, "/review", "The review page is missing.")
 
 
 @router.get("/playground/{name}", response_class=HTMLResponse)
@@ -186,3 +203,30 @@ async def favicon(request: Request) -> Response:
 def api_docs(request: Request, templates: Templates):
     """Swagger UI from vendored files, started by an external script (no inline JS)."""
     return templates.TemplateResponse(request, "docs.html", {})
+
+
+def trailing_slash_redirect(router: Router, not_found: ASGIApp) -> ASGIApp:
+    """The router's fallback (``router.default``, with its own ``redirect_slashes`` off):
+    a path that names a route once its trailing slashes go (``/modules/03/``) is
+    redirected there with a relative Location; anything else is ``not_found``.
+
+    Starlette's own redirect is absolute, built from the Host header, which the client
+    chose (and a cache may store for others). A path that would start with ``//`` is
+    never a target: a browser reads ``//host`` as another site.
+    """
+
+    async def fallback(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        raw = scope.get("raw_path", path.encode()).decode("latin-1")
+        target = path.rstrip("/")
+        if scope["type"] == "http" and raw.endswith("/") and target.startswith("/") \
+                and not target.startswith("//"):
+            probe = {**scope, "path": target}
+            if any(route.matches(probe)[0] is not Match.NONE for route in router.routes):
+                query = scope.get("query_string", b"").decode("latin-1")
+                location = raw.rstrip("/") + (f"?{query}" if query else "")
+                await RedirectResponse(location, status_code=307)(scope, receive, send)
+                return
+        await not_found(scope, receive, send)
+
+    return fallback

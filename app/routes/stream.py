@@ -1,13 +1,20 @@
-"""Server-Sent Events for the generate widget: each token is sent the moment it exists.
+"""Server-Sent Events: the generate widget's tokens, and module 34's view of the batch engine.
 
 ``GET /widgets/generate/live`` renders the run's container (htmx's sse extension then opens
-the stream); ``GET /api/stream/generate`` is the ``text/event-stream`` itself: one ``token``
+the stream); ``GET /api/stream/generate`` is the ``text/event-stream`` itself: ``status``
+events while the run waits for a place in the batch ("you are 3rd in line"), one ``token``
 event per token (an HTML snippet), then one ``done`` event with the run's summary.
-Generation runs in a worker thread under the app's model concurrency cap.
+Runs join the worker's batch engine (``app/engine/batching.py``); with
+``generate_batching`` off, or without the KV cache, a run computes alone in a worker thread
+under the model gate instead.
+
+``GET /api/stream/batching`` sends module 34's monitor a snapshot of the engine twice a
+second: batch size, queue, tokens per second and which anonymous requests were in each step.
 """
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -16,14 +23,54 @@ from jinja2_fragments import render_block
 from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from app.clients import client_key
+from app.engine.batching import ClientLimit, Full
 from app.errors import AppError
 from app.routes.deps import Templates
-from app.widgets import generate
+from app.widgets import generate, server_batching
 from app.widgets.base import WidgetInputError
 
 TEMPLATE = "widgets/generate.html"
+MONITOR_TEMPLATE = "widgets/server-batching.html"
+RETRY_AFTER_S = "5"
+FULL = ("The server is already generating for {n} learners and {q} more are waiting; "
+        "try again in a few seconds.")
+TOO_MANY = ("You already have {n} generations running or waiting; let one finish (or close "
+            "its tab) before starting another.")
+MONITOR_PERIOD_S = 0.5
+# A monitor stream closes after this long; the browser's EventSource reconnects by itself,
+# so an open tab keeps its view while no connection lives forever.
+MONITOR_MAX_S = 300
+MAX_MONITORS = 100  # open feeds per worker (they share one render per period)
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("app")
+STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+class Watchers:
+    """The open monitor streams (event loop only, so no lock): at most ``limit``, and one
+    rendered snapshot per timeline length shared by all of them for ``fresh_s``."""
+
+    def __init__(self, limit: int, fresh_s: float) -> None:
+        self.limit, self.count, self.fresh_s = limit, 0, fresh_s
+        self._latest: dict[int, tuple[float, str]] = {}  # window_s -> (when, SSE message)
+
+    def enter(self) -> bool:
+        if self.count >= self.limit:
+            return False
+        self.count += 1
+        return True
+
+    def leave(self) -> None:
+        self.count -= 1
+
+    def message(self, window_s: int, now: float, render: Callable[[], str]) -> str:
+        """The latest snapshot for this window, rendered again only when it is stale."""
+        when, text = self._latest.get(window_s, (-self.fresh_s, ""))
+        if now - when >= self.fresh_s:
+            when, text = now, render()
+            self._latest[window_s] = (when, text)
+        return text
 
 
 def sse(event: str, html: str) -> str:
@@ -32,11 +79,11 @@ def sse(event: str, html: str) -> str:
     return f"event: {event}\n{data}\n\n"
 
 
-async def _check(request: Request, params: generate.Params) -> None:
+async def _check(request: Request, params: generate.Params) -> list[int]:
     """Tokenize and range-check in a thread (the first call loads the model); 422 if bad."""
     models = request.app.state.models
     try:
-        await run_in_threadpool(lambda: generate.check(params, models.smollm2()))
+        return await run_in_threadpool(lambda: generate.check(params, models.smollm2()))
     except WidgetInputError as exc:
         raise AppError(422, str(exc)) from None
 
@@ -51,8 +98,69 @@ async def generate_live(request: Request, params: Annotated[generate.Params, Que
 
 @router.get("/api/stream/generate")
 async def generate_stream(request: Request, params: Annotated[generate.Params, Query()]):
-    """``text/event-stream`` of ``token`` events then ``done``; 503 when the model is busy."""
-    await _check(request, params)
+    """``text/event-stream`` of ``status`` (place in line), ``token`` events, then ``done``;
+    429 when this client already has its share of streams, 503 when batch and queue are full."""
+    ids = await _check(request, params)
+    if request.app.state.settings.generate_batching and params.kv_cache:
+        return await _batched_stream(request, params, ids)
+    return await _gated_stream(request, params)
+
+
+async def _batched_stream(request: Request, params: generate.Params, ids: list[int]):
+    """Join the worker's batch engine. Its events are rendered to SSE text on the engine's
+    thread, so the event loop that serves every page only forwards finished messages."""
+    loop = asyncio.get_running_loop()
+    inbox: asyncio.Queue[str | None] = asyncio.Queue()  # None: the stream is over
+    engine, env = request.app.state.generator, request.app.state.templates.env
+    waited = False
+
+    def render(block: str, **context) -> str:
+        return render_block(env, TEMPLATE, block, params=params, **context)
+
+    def message(kind: str, item) -> str:
+        nonlocal waited
+        if kind == "waiting":
+            waited = True
+            return sse("status", render("stream_waiting", place=item,
+                                        batch_size=engine.batch_size))
+        if kind == "started":  # clear the place-in-line message, if there was one
+            return sse("status", "") if waited else ""
+        if kind == "token":
+            return sse("token", render("stream_token", item=item))
+        return sse("done", render("stream_done" if kind == "done" else "stream_failed",
+                                  item=item))
+
+    def send(item) -> None:  # on the engine thread
+        kind, value = item
+        loop.call_soon_threadsafe(inbox.put_nowait, message(kind, value))
+        if kind in ("done", "failed"):
+            loop.call_soon_threadsafe(inbox.put_nowait, None)
+
+    model = request.app.state.models.smollm2()
+    try:
+        ticket = engine.submit(generate.batched_job(params, ids, model, send,
+                                                    client_key(request)))
+    except ClientLimit:
+        raise AppError(429, TOO_MANY.format(n=engine.per_client),
+                       {"Retry-After": RETRY_AFTER_S}) from None
+    except Full:
+        raise AppError(503, FULL.format(n=engine.batch_size, q=engine.queue_size),
+                       {"Retry-After": RETRY_AFTER_S}) from None
+
+    async def events() -> AsyncIterator[str]:
+        try:  # however the stream ends (client gone included), the ticket leaves the engine
+            while (text := await inbox.get()) is not None:
+                if text:
+                    yield text
+        finally:
+            engine.cancel(ticket)
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=STREAM_HEADERS,
+                             background=BackgroundTask(engine.cancel, ticket))
+
+
+async def _gated_stream(request: Request, params: generate.Params):
+    """The run computed alone in a worker thread, holding a model-gate slot throughout."""
     gate = request.app.state.model_gate
     await gate.acquire()  # 503 when busy
     released = False
@@ -82,6 +190,33 @@ async def generate_stream(request: Request, params: Annotated[generate.Params, Q
         finally:
             release()
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    return StreamingResponse(events(), media_type="text/event-stream", headers=STREAM_HEADERS,
                              background=BackgroundTask(release))
+
+
+@router.get("/api/stream/batching")
+async def batching_stream(request: Request,
+                          params: Annotated[server_batching.Params, Query()]):
+    """Module 34's monitor: a ``snapshot`` event every half second (read-only, anonymous)."""
+    watchers = request.app.state.batch_watchers
+    if not watchers.enter():
+        raise AppError(503, "Too many monitors are open on this server; try again later.",
+                       {"Retry-After": RETRY_AFTER_S})
+    engine, env = request.app.state.generator, request.app.state.templates.env
+    enabled = request.app.state.settings.generate_batching
+
+    def render() -> str:
+        view = server_batching.view(engine.snapshot(), params.window_s, enabled)
+        return sse("snapshot", render_block(env, MONITOR_TEMPLATE, "snapshot", view=view))
+
+    async def events() -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + MONITOR_MAX_S
+        try:
+            while loop.time() < deadline:
+                yield watchers.message(params.window_s, loop.time(), render)
+                await asyncio.sleep(MONITOR_PERIOD_S)
+        finally:
+            watchers.leave()
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers=STREAM_HEADERS)

@@ -5,28 +5,35 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from starlette.concurrency import run_in_threadpool
 
+from app.clients import client_key
+from app.engine.work import Cancelled
 from app.errors import INSTANCE, AppError
 from app.routes.api import ErrorOut
+from app.routes.gate import GONE
+from app.routes.model_work import ModelWork, departure
 from app.routes.render import result_html
 from app.widgets.base import WidgetInputError, WidgetParams, WidgetSpec
 
 
 async def run_widget(request: Request, spec: WidgetSpec, params: WidgetParams):
-    """Compute a widget's result; model work goes to a thread under a concurrency cap.
-
-    A request whose client has gone (a newer slider value replaced it) by the time it
-    gets a model slot is abandoned before any model work starts."""
+    """Compute a widget's result off the event loop: pure maths in the small thread pool,
+    model work as :class:`app.routes.model_work.ModelWork` decides (held answers at once,
+    identical requests shared, the rest queued for a model slot and stopped if the
+    client leaves)."""
+    runner: ModelWork = request.app.state.model_work
+    models = request.app.state.models
     try:
         if not spec.wants_model(params):
-            return spec.run(params, request.app.state.models)
-        async with request.app.state.model_gate:
-            if await request.is_disconnected():
-                raise AppError(499, "The request was replaced by a newer one.")
-            return await run_in_threadpool(spec.run, params, request.app.state.models)
+            return await runner.light(lambda: spec.run(params, models))
+        async with departure(request) as gone:
+            return await runner.answer((spec.name, params.model_dump_json()),
+                                       client_key(request), gone,
+                                       lambda: spec.run(params, models))
     except WidgetInputError as exc:
         raise AppError(422, str(exc)) from None
+    except Cancelled:
+        raise AppError(499, GONE) from None
 
 
 def _json_endpoint(spec: WidgetSpec):
@@ -47,9 +54,15 @@ def instance_id(request: Request, spec: WidgetSpec) -> str:
 
 def _fragment_endpoint(spec: WidgetSpec):
     async def endpoint(request: Request, params: Annotated[spec.params, Query()]):
-        result = await run_widget(request, spec, params)
-        html = result_html(request.app.state.templates.env, spec, params, result,
-                           instance_id(request, spec))
+        runner: ModelWork = request.app.state.model_work
+        env, iid = request.app.state.templates.env, instance_id(request, spec)
+        # The same parameters in the same instance always render the same block: a class
+        # opening one lesson renders each of its widgets once, not once per learner.
+        key = (spec.name, params.model_dump_json(), iid)
+        html = runner.fragments.get(key)
+        if html is None:
+            result = await run_widget(request, spec, params)
+            html = await runner.render(key, lambda: result_html(env, spec, params, result, iid))
         return HTMLResponse(html)
 
     return endpoint
@@ -57,7 +70,7 @@ def _fragment_endpoint(spec: WidgetSpec):
 
 def build_router(specs: dict[str, WidgetSpec]) -> APIRouter:
     router = APIRouter()
-    errors = {422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+    errors = {status: {"model": ErrorOut} for status in (422, 429, 503)}
     for spec in specs.values():
         router.add_api_route(
             f"/api/widgets/{spec.name}", _json_endpoint(spec), methods=["GET"],

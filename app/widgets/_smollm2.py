@@ -30,9 +30,9 @@ class TokenOut(BaseModel):
     label: str = Field("", exclude=True)
 
 
-def prompt_field(default: str = DEFAULT_PROMPT) -> object:
+def prompt_field(default: str = DEFAULT_PROMPT, max_tokens: int = MAX_PROMPT_TOKENS) -> object:
     return Field(default, max_length=MAX_PROMPT_CHARS, description=(
-        f"Text for SmolLM2, at most {MAX_PROMPT_TOKENS} model tokens"),
+        f"Text for SmolLM2, at most {max_tokens} model tokens"),
         json_schema_extra=ui("Prompt", control="textarea", rows=2))
 
 
@@ -57,8 +57,9 @@ def check_temperature(value: float) -> float:
     return value
 
 
-def prompt_ids(model, prompt: str, limit: int = MAX_PROMPT_TOKENS) -> list[int]:
-    """Tokenize ``prompt``, refusing an empty prompt or one longer than ``limit`` tokens."""
+def prompt_ids(model, prompt: str, limit: int = MAX_PROMPT_TOKENS, why: str = "") -> list[int]:
+    """Tokenize ``prompt``, refusing an empty prompt or one longer than ``limit`` tokens
+    (``why``: the reason for a limit lower than the usual one, said in the message)."""
     if not prompt.strip():
         raise WidgetInputError("prompt: type at least one word")
     ids = model.encode(prompt)
@@ -68,7 +69,7 @@ def prompt_ids(model, prompt: str, limit: int = MAX_PROMPT_TOKENS) -> list[int]:
     if len(ids) > limit:
         raise WidgetInputError(
             f"prompt: {len(ids)} tokens is too long; the limit is {limit} model tokens "
-            "(shorten the text)")
+            f"({why + '; ' if why else ''}shorten the text)")
     return ids
 
 

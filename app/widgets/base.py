@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import annotated_types
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 
 class WidgetInputError(ValueError):
@@ -25,9 +25,17 @@ class WidgetInputError(ValueError):
 
 
 class WidgetParams(BaseModel):
-    """Base for query-string parameter models: immutable, NaN and inf rejected."""
+    """Base for query-string parameter models: immutable, NaN and inf rejected, and a
+    negative zero read as zero."""
 
     model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _no_negative_zero(cls, value: Any) -> Any:
+        # ``spread=-0`` passes ``ge=0`` (−0.0 == 0) yet NumPy refuses a negative scale and
+        # a chart would print "−0": every −0.0 becomes 0.0 before a widget sees it.
+        return 0.0 if type(value) is float and value == 0 else value
 
 
 class WidgetResult(BaseModel):

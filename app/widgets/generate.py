@@ -2,17 +2,20 @@
 
 ``compute`` returns a whole run as JSON; :func:`run_events` yields the same run step by step
 for the Server-Sent Events route (``app/routes/stream.py``), which only renders what it gets.
+Live runs normally go through the batch engine instead (:func:`batched_job`): the same
+tokens, computed in decode steps shared with everyone else generating at that moment.
 """
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import numpy as np
 from pydantic import Field, field_validator
 
+from app.engine.batching import Job, Started, Token, Waiting
 from app.widgets._smollm2 import (
     MAX_PROMPT_TOKENS,
     TokenOut,
@@ -27,8 +30,9 @@ from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, Widge
 
 MAX_NEW_TOKENS = 64
 # Without the cache every step re-runs the whole prefix, so the work grows with the square
-# of the length: prompt + new tokens are kept to 64 there (at most ~2,100 token-passes).
-MAX_NO_CACHE_TOTAL = 64
+# of the length: prompt + new tokens are kept to 24 there (at most 276 token-passes, about
+# 2 CPU-seconds in all, half of it the quadratic part; 64 cost 11 s: bench/worst_case.py).
+MAX_NO_CACHE_TOTAL = 24
 MAX_TOP_K = 1000
 
 
@@ -120,7 +124,7 @@ def check(params: Params, model) -> list[int]:
 def steps(params: Params, model) -> Iterator[Step]:
     """Generate up to ``max_tokens`` tokens, stopping early at end-of-text; timed per step."""
     ids = check(params, model)
-    rng = np.random.default_rng(params.seed)
+    pick = sampler(params)
     cache, prefix, token = None, list(ids), None
     for index in range(params.max_tokens):
         start = time.perf_counter()
@@ -130,17 +134,59 @@ def steps(params: Params, model) -> Iterator[Step]:
             logits, cache, _ = model.prefill(prefix, len(ids) + params.max_tokens)
         else:
             logits, _ = model.decode(token, cache)
-        token = choose(logits, params, rng)
+        token = pick(logits)
         ms = (time.perf_counter() - start) * 1000
-        prob = float(probabilities(logits)[token])
         prefix.append(token)
-        text = model.token_text(token)
-        # A piece of a character (half of a Chinese character, an emoji) shows as its bytes.
-        label = text if is_whole_text(model, token) else token_label(model, token)
-        yield Step(index, GeneratedToken(id=token, text=text, label=label, probability=prob),
-                   ms)
+        yield step_of(model, index, token, logits, ms)
         if token in model.stop_ids:
             break
+
+
+def step_of(model, index: int, token: int, logits: np.ndarray, ms: float) -> Step:
+    """The token picked at ``index`` from ``logits``, as the page shows it."""
+    prob = float(probabilities(logits)[token])
+    text = model.token_text(token)
+    # A piece of a character (half of a Chinese character, an emoji) shows as its bytes.
+    label = text if is_whole_text(model, token) else token_label(model, token)
+    return Step(index, GeneratedToken(id=token, text=text, label=label, probability=prob), ms)
+
+
+def ordinal(n: int) -> str:
+    """1 → "1st", 2 → "2nd", 3 → "3rd", 11 → "11th", 22 → "22nd"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def sampler(params: Params) -> Callable[[np.ndarray], int]:
+    """``choose`` with this run's own RNG: the same seed picks the same tokens, alone or in
+    a batch with other runs."""
+    rng = np.random.default_rng(params.seed)
+    return lambda logits: choose(logits, params, rng)
+
+
+def batched_job(params: Params, ids: list[int], model, send: Callable, client: str) -> Job:
+    """A job for the batch engine (``app/engine/batching.py``) whose events reach ``send``
+    as the SSE route renders them: ``("waiting", "3rd")`` (place in line), ``("started", None)``,
+    ``("token", Step)`` per token, then ``("done", Result)`` or ``("failed", None)``.
+
+    ``send`` is called on the engine's thread, so the per-token work (probability, label)
+    happens there, not on the server's event loop."""
+    done: list[Step] = []
+
+    def deliver(event) -> None:
+        if isinstance(event, Waiting):
+            send(("waiting", ordinal(event.position)))
+        elif isinstance(event, Started):
+            send(("started", None))
+        elif isinstance(event, Token):
+            done.append(step_of(model, event.index, event.token, event.logits, event.ms))
+            send(("token", done[-1]))
+        elif event.reason == "error":
+            send(("failed", None))
+        else:
+            send(("done", summarise(params, model, done)))
+
+    return Job(ids, params.max_tokens, sampler(params), deliver, client)
 
 
 def summarise(params: Params, model, done: list[Step]) -> Result:

@@ -78,9 +78,13 @@ def analyse(model, length: int, seed: int) -> Result:
     # successor sits at t − L + 1: the target an induction head attends to.
     rows = np.arange(length + 1, n)
     scores = trace.attention[:, :, rows, rows - length + 1].mean(axis=-1)  # (layers, heads)
-    z = logits[:-1].astype(np.float64)
-    log_norm = z.max(axis=-1) + np.log(np.exp(z - z.max(axis=-1, keepdims=True)).sum(axis=-1))
-    losses = log_norm - z[np.arange(n - 1), ids[1:]]  # loss predicting token t + 1
+    # loss_t = log Σ exp(z) − z[next] = max + log Σ exp(z − max) − z[next]. The exponentials
+    # stay float32 (one (n, vocab) temporary, 12 MB, instead of three in float64) and are
+    # summed in float64.
+    z = logits[:-1]
+    top = z.max(axis=-1).astype(np.float64)
+    total = np.exp(z - z.max(axis=-1, keepdims=True)).sum(axis=-1, dtype=np.float64)
+    losses = top + np.log(total) - z[np.arange(n - 1), ids[1:]]  # loss predicting token t + 1
     order = np.argsort(-scores, axis=None, kind="stable")[:TOP_HEADS]
     top = [HeadScore(layer=int(i // scores.shape[1]) + 1, head=int(i % scores.shape[1]) + 1,
                      score=round(float(scores.flat[i]), 6)) for i in order]

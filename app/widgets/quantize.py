@@ -15,6 +15,7 @@ import numpy as np
 from gguf import GGMLQuantizationType
 from pydantic import Field
 
+from app.engine import work
 from app.engine.gguf_loader import gguf_tensors, q4_1_block_count, read_q4_1_block
 from app.engine.smollm2 import gguf_path
 from app.widgets.base import (
@@ -168,6 +169,8 @@ def read_block(tensor: str, layer: int, index: int) -> Block:
     """One stored Q4_1 block of layer ``layer``'s ``tensor``, decoded by the engine's reader.
     ``index`` counts blocks row by row, ``n_in / 32`` blocks per row."""
     name = f"blk.{layer - 1}.{tensor}.weight"
+    if gguf_tensors.cache_info().currsize == 0:
+        work.must_compute()  # the first read parses the GGUF's index (seconds): queue for it
     t = gguf_tensors(gguf_path()).get(name)
     if t is None or t.tensor_type != GGMLQuantizationType.Q4_1:
         raise WidgetInputError(f"layer: no Q4_1 tensor {name} in the model")

@@ -3,7 +3,7 @@
 // sibling key of the progress: {"version": 1, "answers": {"12:cp-x": {...}}}.
 const KEY = "hlw.checkpoints.v1";
 
-export function loadAnswers() {
+function loadAnswers() {
   try {
     const data = JSON.parse(localStorage.getItem(KEY));
     if (data && data.version === 1 && data.answers && typeof data.answers === "object") return data;

@@ -30,7 +30,7 @@ function updatePrefs(change) {
   return prefs;
 }
 
-export function formatTime(seconds) {
+function formatTime(seconds) {
   const s = Math.max(0, Math.floor(seconds || 0));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
@@ -44,7 +44,7 @@ function seconds(stamp) {
 }
 
 // WebVTT as written by app/narration/vtt.py: id line, timing line, one text line.
-export function parseVtt(text) {
+function parseVtt(text) {
   const cues = [];
   for (const block of text.replace(/\r/g, "").split(/\n\s*\n/).slice(1)) {
     const lines = block.split("\n").filter(Boolean);

@@ -1,31 +1,19 @@
-// Progress lives in localStorage under one versioned key; no accounts, no server state.
-// Shape: {"version": 1, "completed": {"12": "2026-11-24T10:00:00.000Z", ...}}
-const KEY = "hlw.progress.v1";
+// Progress, mastery and the review schedule live in this browser (static/js/store.js);
+// this script draws them on the course map and lesson headers and runs export/import.
+import { KEY, dueKeys, load, migrate, onlyKnown, rightCount, save } from "./store.js";
+
 const THEME_KEY = "hlw.theme";
-const ID = /^\d{2}[a-z]?$/;
 
-export function loadProgress() {
-  try {
-    const data = JSON.parse(localStorage.getItem(KEY));
-    if (data && data.version === 1 && data.completed && typeof data.completed === "object") return data;
-  } catch (e) { /* corrupt or blocked storage: start fresh */ }
-  return { version: 1, completed: {} };
-}
-
-function saveProgress(data) {
-  localStorage.setItem(KEY, JSON.stringify(data));
-  render();
-}
-
-export function setComplete(id, done) {
-  const data = loadProgress();
+function setComplete(id, done) {
+  const data = load();
   if (done) data.completed[id] = new Date().toISOString();
   else delete data.completed[id];
-  saveProgress(data);
+  save(data);
 }
 
 function render() {
-  const done = loadProgress().completed;
+  const data = load();
+  const done = data.completed;
   document.querySelectorAll("[data-module] [data-state], .lesson-header [data-state]").forEach((el) => {
     const holder = el.closest("[data-module]");
     const complete = holder && Boolean(done[holder.dataset.module]);
@@ -46,7 +34,24 @@ function render() {
     const cards = [...part.querySelectorAll(".card[data-module]")];
     count.textContent = String(cards.filter((c) => done[c.dataset.module]).length);
   });
+  document.querySelectorAll("[data-module] [data-mastery]").forEach((el) => {
+    const questions = Number(el.dataset.questions);
+    const right = rightCount(data, el.closest("[data-module]").dataset.module, questions);
+    const mastered = questions > 0 && right === questions;
+    el.textContent = mastered ? "Mastered ✓" : `${right} of ${questions} questions right`;
+    el.classList.toggle("is-mastered", mastered);
+  });
   renderSummary(done);
+  renderReviewCount(data);
+}
+
+function renderReviewCount(data) {
+  const link = document.getElementById("review-link");
+  if (!link) return;
+  const known = new Set([...document.querySelectorAll(".card[data-module]")].map((c) => c.dataset.module));
+  const due = dueKeys(data).filter((key) => known.has(key.split(":")[0])).length;
+  link.textContent = due === 1 ? "1 question to review" : `${due} questions to review`;
+  link.classList.toggle("has-due", due > 0);
 }
 
 function renderSummary(done) {
@@ -86,28 +91,38 @@ function wireTools() {
   });
   const exportBtn = document.getElementById("progress-export");
   if (exportBtn) exportBtn.addEventListener("click", () => {
-    const blob = new Blob([JSON.stringify(loadProgress(), null, 2)], { type: "application/json" });
+    const blob = new Blob([JSON.stringify(load(), null, 2)], { type: "application/json" });
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
     a.download = "how-llms-work-progress.json";
     a.click();
     URL.revokeObjectURL(a.href);
-    say("Progress exported.");
+    say("Progress exported: completed modules, practice results and review schedule.");
   });
   const importInput = document.getElementById("progress-import");
   if (importInput) importInput.addEventListener("change", async () => {
     const file = importInput.files[0];
-    if (!file) return;
-    try {
-      const data = JSON.parse(await file.text());
-      const ids = Object.keys((data && data.completed) || {});
-      if (data.version !== 1 || !ids.every((id) => ID.test(id))) throw new Error("not a progress file");
-      saveProgress({ version: 1, completed: data.completed });
-      say(`Imported: ${ids.length} module(s) complete.`);
-    } catch (e) {
-      say("That file is not a progress export from this course; nothing was changed.");
-    }
     importInput.value = "";
+    if (!file) return;
+    let incoming;
+    try {
+      if (file.size > 1_000_000) throw new Error("it is larger than any progress file");
+      incoming = migrate(JSON.parse(await file.text()));
+    } catch (e) {
+      const why = e instanceof SyntaxError ? "it is not JSON" : e.message;
+      say(`That file cannot be imported: ${why}. Nothing was changed.`);
+      return;
+    }
+    const known = new Set([...document.querySelectorAll(".card[data-module]")].map((c) => c.dataset.module));
+    const [kept, dropped] = onlyKnown(incoming, known);
+    const modules = Object.keys(kept.completed).length;
+    const answers = Object.keys(kept.practice).length;
+    const note = dropped ? ` (${dropped} entr${dropped === 1 ? "y" : "ies"} for modules this course does not have will be left out)` : "";
+    confirmReplace(`This file has ${modules} completed module(s) and ${answers} practice result(s)${note}. Replace the progress in this browser with it?`,
+      () => {
+        save(kept);
+        say(`Imported: ${modules} module(s) complete, ${answers} practice result(s).`);
+      });
   });
   const reset = document.getElementById("progress-reset");
   if (reset) reset.addEventListener("click", () => {
@@ -118,9 +133,32 @@ function wireTools() {
     }
     reset.dataset.armed = "false";
     reset.textContent = "Reset progress";
-    saveProgress({ version: 1, completed: {} });
+    save({ version: 2, completed: {}, practice: {} });
     say("Progress reset.");
   });
+}
+
+// Ask before an import replaces anything: two buttons in the message area.
+function confirmReplace(question, onYes) {
+  const box = document.getElementById("progress-message");
+  if (!box) return;
+  box.textContent = "";
+  const text = document.createElement("p");
+  text.textContent = question;
+  const yes = document.createElement("button");
+  yes.type = "button";
+  yes.className = "button primary";
+  yes.id = "import-confirm";
+  yes.textContent = "Replace my progress";
+  const no = document.createElement("button");
+  no.type = "button";
+  no.className = "button";
+  no.id = "import-cancel";
+  no.textContent = "Keep what I have";
+  yes.addEventListener("click", onYes);
+  no.addEventListener("click", () => say("Import cancelled; nothing was changed."));
+  box.append(text, yes, " ", no);
+  yes.focus();
 }
 
 function wireTheme() {
@@ -155,6 +193,7 @@ function wireMirrors() {
 window.addEventListener("storage", (event) => {
   if (event.key === KEY || event.key === null) render();
 });
+window.addEventListener("hlw:progress", render);
 wireTools();
 wireTheme();
 wireMirrors();

@@ -12,7 +12,7 @@ function formOf(widget) { return widget && widget.querySelector(FORM); }
 
 // The widget's state as a query string: enabled fields only, the last value of a name
 // wins (a checkbox sends a hidden "false" then "true" when ticked).
-export function stateQuery(form) {
+function stateQuery(form) {
   const vectors = new Set([...form.querySelectorAll("[data-vector]")].map((el) => el.name));
   // A single checkbox sends a hidden "false" then "true": the last value wins. A group of
   // checkboxes sharing a name (a list parameter) sends each ticked value.

@@ -1,0 +1,1 @@
+"""Graded practice: answer checking, generated questions, and their routes' logic."""

@@ -1,0 +1,3 @@
+"""Generated questions for Part 4."""
+
+GENERATORS: dict = {}

@@ -1,0 +1,3 @@
+"""Generated questions for Part 6."""
+
+GENERATORS: dict = {}
