@@ -47,3 +47,41 @@ def assert_choice(answer, expected_text_fragment: str) -> None:
 def variants(generator, seeds=range(1, 201)) -> list[tuple[int, Variant]]:
     """Draw a generator for many seeds."""
     return [(s, generator(np.random.default_rng(s))) for s in seeds]
+
+
+def rejects_mistakes(answer: NumberAnswer) -> None:
+    """Every listed mistake is graded wrong and shows its own feedback."""
+    right = [repr(f.value) for f in answer.fields]
+    for i, field in enumerate(answer.fields):
+        for m in field.mistakes:
+            texts = right.copy()
+            texts[i] = repr(m.value)
+            verdict = grade(answer, texts)
+            assert not verdict.correct and verdict.feedback == m.feedback
+
+
+def rejects_wrong_choices(answer: ChoiceAnswer) -> None:
+    """Only the right choice is accepted; every other shows its own feedback."""
+    for i, choice in enumerate(answer.choices):
+        verdict = grade(answer, [str(i)])
+        assert verdict.correct == choice.correct
+        assert choice.correct or verdict.feedback == choice.feedback
+
+
+def check_numbers(module_id: str, number: int, expected: list[float]) -> None:
+    """The question's numbers agree with ``expected``, and its mistakes are rejected."""
+    answer = answer_of(module_id, number)
+    assert_numbers(answer, expected)
+    rejects_mistakes(answer)
+
+
+def given(variant: Variant) -> dict[str, str]:
+    """A generated question's shown values by label."""
+    return dict(variant.given)
+
+
+def generators_in(module_id: str) -> list[str]:
+    """The generators a lesson's questions name."""
+    data, _ = split_front_matter(read_lesson(module_id), module_id)
+    return [item.answer.generator for item in FrontMatter.model_validate(data).practice
+            if item.answer is not None and item.answer.kind == "generated"]

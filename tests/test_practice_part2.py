@@ -8,52 +8,21 @@ import re
 import numpy as np
 import pytest
 
-from app.content.answers import ChoiceAnswer, NumberAnswer
-from app.content.loader import split_front_matter
-from app.content.models import FrontMatter
 from app.practice.gen_part2 import GENERATORS
-from app.practice.grading import grade
-from tests.lesson_text import read_lesson
+from tests.lesson_support import softmax
 from tests.practice_support import (
     answer_of,
     assert_choice,
     assert_numbers,
     assert_shape,
+    generators_in,
+    given,
+    rejects_mistakes,
+    rejects_wrong_choices,
     variants,
 )
 
 MODULES = ("09", "10", "11", "12", "12a", "13", "14", "15")
-
-
-def softmax(z):
-    z = np.asarray(z, float)
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
-def generators_in(module_id: str) -> list[str]:
-    """The generators a lesson's questions name (the lesson is parsed once)."""
-    data, _ = split_front_matter(read_lesson(module_id), module_id)
-    return [item.answer.generator for item in FrontMatter.model_validate(data).practice
-            if item.answer is not None and item.answer.kind == "generated"]
-
-
-def rejects_mistakes(answer: NumberAnswer) -> None:
-    """Every listed mistake is graded wrong and shows its own feedback."""
-    right = [repr(f.value) for f in answer.fields]
-    for i, field in enumerate(answer.fields):
-        for m in field.mistakes:
-            texts = right.copy()
-            texts[i] = repr(m.value)
-            verdict = grade(answer, texts)
-            assert not verdict.correct and verdict.feedback == m.feedback
-
-
-def rejects_wrong_choices(answer: ChoiceAnswer) -> None:
-    for i, choice in enumerate(answer.choices):
-        verdict = grade(answer, [str(i)])
-        assert verdict.correct == choice.correct
-        assert choice.correct or verdict.feedback == choice.feedback
 
 
 def pe4(p: float) -> np.ndarray:
@@ -226,10 +195,6 @@ def test_15_padding_mask():
 
 
 # --- Generators ----------------------------------------------------------------------------
-
-def given(v) -> dict[str, str]:
-    return dict(v.given)
-
 
 def nums(text: str) -> list[float]:
     return [float(x) for x in re.findall(r"-?\d+(?:\.\d+)?", text.replace(",", ""))]

@@ -8,20 +8,23 @@ from itertools import product
 import numpy as np
 import pytest
 
-from app.content.answers import NumberAnswer, SelfAnswer
+from app.content.answers import SelfAnswer
 from app.practice.gen_part3 import GENERATORS
-from app.practice.grading import grade
+from tests.lesson_support import softmax
 from tests.lesson_text import read_lesson
-from tests.practice_support import answer_of, assert_numbers, assert_shape, variants
+from tests.practice_support import (
+    answer_of,
+    assert_numbers,
+    assert_shape,
+    check_numbers,
+    given,
+    rejects_mistakes,
+    variants,
+)
 
 # The worked example of Module 19: a tied vocabulary of five tokens, embeddings (5, 3).
 TOKENS_19 = ["Paris", "London", "the", "banana", "."]
 EMBEDDINGS_19 = np.array([[2, 1, 0], [1.5, 0, 0.5], [0, 0, 1], [-1, 1, 0], [0, -1, 0.5]])
-
-
-def softmax(z):
-    e = np.exp(np.asarray(z, float) - np.max(z))
-    return e / e.sum()
 
 
 def silu(z):
@@ -33,30 +36,9 @@ def rotation(angle: float) -> np.ndarray:
     return np.array([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
 
 
-def given(v) -> dict[str, str]:
-    return dict(v.given)
-
-
 def numbers(text: str) -> list[float]:
     """``"[1, -0.5]"`` → ``[1.0, -0.5]``."""
     return [float(x) for x in ast.literal_eval(text)]
-
-
-def rejects_mistakes(answer: NumberAnswer) -> None:
-    """Every listed mistake is graded wrong and shows its own feedback."""
-    right = [repr(f.value) for f in answer.fields]
-    for i, field in enumerate(answer.fields):
-        for m in field.mistakes:
-            texts = right.copy()
-            texts[i] = repr(m.value)
-            verdict = grade(answer, texts)
-            assert not verdict.correct and verdict.feedback == m.feedback
-
-
-def check_numbers(module: str, number: int, expected: list[float]) -> None:
-    answer = answer_of(module, number)
-    assert_numbers(answer, expected)
-    rejects_mistakes(answer)
 
 
 # --- Module 16 -----------------------------------------------------------------------------

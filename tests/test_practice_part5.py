@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from app.practice.gen_part5 import GENERATORS
+from tests.lesson_support import softmax
 from tests.practice_support import answer_of, assert_numbers, assert_shape, variants
 
 GIB, MIB = 2**30, 2**20
@@ -25,11 +26,6 @@ def numbers(text: str) -> np.ndarray:
 def integer(text: str) -> int:
     """``"4,096"`` → 4096."""
     return int(text.split()[0].replace(",", ""))
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())
-    return e / e.sum()
 
 
 def kv_bytes(layers: int, kv_heads: int, head_dim: int, tokens: int, size: float) -> float:
