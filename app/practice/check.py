@@ -33,9 +33,10 @@ def _answer_problems(answer) -> list[str]:
             for m in field.mistakes:
                 texts = right.copy()
                 texts[i] = repr(m.value)
-                if grade(answer, texts).correct:
+                verdict = grade(answer, texts)
+                if verdict.correct:
                     out.append(f"mistake {m.value} is within the tolerance of the answer")
-                elif grade(answer, texts).feedback != m.feedback:
+                elif verdict.feedback != m.feedback:
                     out.append(f"mistake {m.value} is never shown: an earlier mistake lies "
                                "within the tolerance of it")
     elif isinstance(answer, ChoiceAnswer):
