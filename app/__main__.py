@@ -2,6 +2,7 @@
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,6 +21,12 @@ def main(argv: list[str] | None = None) -> int:
     narrate.add_argument("--reuse-audio", action="store_true",
                          help="cut unchanged sentences from the committed tracks instead of "
                               "speaking them again (one more Opus generation)")
+    narrate.add_argument("--voice", help="engine:voice, e.g. kokoro:am_michael (default: the "
+                                         "COURSE_NARRATION_VOICE setting)")
+    narrate.add_argument("--audio-dir", type=Path,
+                         help="build into this folder instead of audio/ (a staging folder)")
+    narrate.add_argument("--kbps", type=float,
+                         help="Opus target bitrate in kbit/s (default: the builder's)")
     args = parser.parse_args(argv)
 
     if args.command == "check":
@@ -34,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "narrate":
         from app.narration.build import run_narrate
 
-        return run_narrate(args.ids, force=args.force, reuse_audio=args.reuse_audio)
+        return run_narrate(args.ids, force=args.force, reuse_audio=args.reuse_audio,
+                           voice=args.voice, audio_dir=args.audio_dir, kbps=args.kbps)
     return 2
 
 

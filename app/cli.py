@@ -31,8 +31,10 @@ def collect_problems(settings: Settings, require_audio: bool) -> list:
     if not require_audio:
         return problems
     from app.narration.freshness import audio_problems
+    from app.narration.voices import parse_voice
 
-    return problems + audio_problems(index, settings.audio_dir)
+    voice = parse_voice(settings.narration_voice)
+    return problems + audio_problems(index, settings.audio_dir, voice)
 
 
 def relative(line: str) -> str:

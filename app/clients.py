@@ -2,7 +2,8 @@
 trusted reverse proxy, the address that proxy reports in a header.
 
 Only set ``client_ip_header`` when every request really passes through that proxy: a header
-a client can send itself would let one learner pose as many.
+a client can send itself would let one learner pose as many. Routes get the key as the
+``Client`` dependency (:mod:`app.routes.deps`), which passes the setting in.
 """
 
 from fastapi import Request
@@ -10,13 +11,12 @@ from fastapi import Request
 UNKNOWN = "unknown"
 
 
-def client_key(request: Request) -> str:
+def client_key(request: Request, header: str) -> str:
     """The client's address as a string (``"203.0.113.7"``), used to count its requests.
 
-    With ``settings.client_ip_header`` set (e.g. ``X-Forwarded-For``), the rightmost entry
-    of that header is used: the one the trusted proxy itself appended.
+    With ``header`` (``settings.client_ip_header``, e.g. ``X-Forwarded-For``) not empty, the
+    rightmost entry of that header is used: the one the trusted proxy itself appended.
     """
-    header = request.app.state.settings.client_ip_header
     if header:
         value = request.headers.get(header, "")
         last = value.rsplit(",", 1)[-1].strip()

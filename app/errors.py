@@ -11,6 +11,7 @@ import re
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,11 +38,11 @@ def describe_validation_error(exc: RequestValidationError) -> str:
     return describe_errors(exc.errors())
 
 
-def _respond(request: Request, status: int, message: str, headers: dict | None = None) -> Response:
+def _respond(request: Request, templates: Jinja2Blocks, status: int, message: str,
+             headers: dict | None = None) -> Response:
     path = request.url.path
     if path.startswith("/api/") or path in ("/healthz", "/readyz", "/openapi.json"):
         return JSONResponse({"error": message}, status_code=status, headers=headers)
-    templates = request.app.state.templates
     if path.startswith(("/widgets/", "/practice/")):
         # Shown in the widget's error slot, above its controls; the last result stays.
         m = INSTANCE.match(request.headers.get("hx-target", ""))
@@ -60,35 +61,37 @@ def _respond(request: Request, status: int, message: str, headers: dict | None =
     )
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Register the handlers; every error response goes through ``_respond``."""
+def install_error_handlers(app: FastAPI, templates: Jinja2Blocks) -> None:
+    """Register the handlers; every error response goes through ``_respond``, with
+    ``templates`` for the HTML ones (handlers get no dependencies, so they are given it)."""
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
-        return _respond(request, exc.status, exc.message, exc.headers)
+        return _respond(request, templates, exc.status, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        return _respond(request, 422, describe_validation_error(exc))
+        return _respond(request, templates, 422, describe_validation_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = {404: "Page not found.", 405: "Method not allowed."}.get(
             exc.status_code, str(exc.detail)
         )
-        return _respond(request, exc.status_code, message, getattr(exc, "headers", None))
+        return _respond(request, templates, exc.status_code, message,
+                        getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # Only for an error in the outer middleware; routes' errors meet CatchUnexpected.
         log.error("unhandled error on %s", request.url.path, exc_info=exc)
-        return unexpected_response(request)
+        return unexpected_response(request, templates)
 
 
-def unexpected_response(request: Request) -> Response:
+def unexpected_response(request: Request, templates: Jinja2Blocks) -> Response:
     """The 500 answer: a plain message (the traceback stays in the server log), and
     ``Connection: close``, since the state of the connection is unknown after a bug."""
-    return _respond(request, 500, UNEXPECTED, {"connection": "close"})
+    return _respond(request, templates, 500, UNEXPECTED, {"connection": "close"})
 
 
 class CatchUnexpected:
@@ -102,8 +105,9 @@ class CatchUnexpected:
     uvicorn closes the connection.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, templates: Jinja2Blocks) -> None:
         self.app = app
+        self.templates = templates  # a middleware gets no dependencies: it is given them
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -121,4 +125,5 @@ class CatchUnexpected:
         except Exception:  # noqa: BLE001 - the one place that answers unexpected errors
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
             if not started:
-                await unexpected_response(Request(scope, receive))(scope, receive, send)
+                response = unexpected_response(Request(scope, receive), self.templates)
+                await response(scope, receive, send)

@@ -18,8 +18,11 @@ from app.middleware import LimitRequest, SecurityHeaders, documented
 from app.practice.generators import registry as generators
 from app.routes import api, audio, pages, practice, ready, stream, train, widgets
 from app.routes import explore as explore_page
+from app.routes.admission import TrainSlots, Watchers
+from app.routes.deps import text_model
 from app.routes.gate import ModelGate
 from app.routes.model_work import ModelWork
+from app.routes.page_store import page_store
 from app.settings import Settings
 from app.web import make_templates
 from app.widgets import generate, registry
@@ -28,7 +31,7 @@ from app.widgets import generate, registry
 def batch_engine(settings: Settings, models: Models) -> BatchEngine:
     """The worker's continuous-batching engine for generate streams (its thread starts
     with the first stream)."""
-    return BatchEngine(models.smollm2, batch_size=settings.generate_batch_size,
+    return BatchEngine(text_model(models), batch_size=settings.generate_batch_size,
                        queue_size=settings.generate_queue,
                        per_client=settings.generate_per_client,
                        prefill_chunk=settings.generate_prefill_chunk,
@@ -66,22 +69,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         docs_url=None,
     )
+    # Every piece of app state, set here once; routes get each as a typed dependency
+    # (app/routes/deps.py), never by reading app.state themselves.
+    models, gate = Models(), ModelGate(settings.model_concurrency, settings.model_queue,
+                                       settings.model_queue_timeout_s, settings.model_per_client)
+    templates, practice_generators = make_templates(settings, {"widgets": specs}), generators()
     app.state.settings = settings
     app.state.course = course
     app.state.widgets = specs
-    app.state.models = Models()
-    app.state.model_gate = ModelGate(settings.model_concurrency, settings.model_queue,
-                                     settings.model_queue_timeout_s, settings.model_per_client)
-    app.state.model_work = ModelWork(app.state.model_gate, settings.widget_threads)
-    app.state.generator = batch_engine(settings, app.state.models)
-    app.state.batch_watchers = stream.Watchers(stream.MAX_MONITORS, stream.MONITOR_PERIOD_S / 2)
-    app.state.train_slots = train.TrainSlots(settings.train_concurrency, settings.train_wait_s)
-    app.state.templates = make_templates(settings, {"widgets": specs})
-    app.state.practice_generators = generators()
-    app.state.pages = pages.page_store(app.state.templates, course, specs, app.state.models,
-                                       app.state.practice_generators)
+    app.state.models = models
+    app.state.model_gate = gate
+    app.state.model_work = ModelWork(gate, settings.widget_threads)
+    app.state.generator = batch_engine(settings, models)
+    app.state.batch_watchers = Watchers(stream.MAX_MONITORS, stream.MONITOR_PERIOD_S / 2)
+    app.state.train_slots = TrainSlots(settings.train_concurrency, settings.train_wait_s)
+    app.state.templates = templates
+    app.state.practice_generators = practice_generators
+    app.state.pages = page_store(templates, course, specs, models, practice_generators)
 
-    install_error_handlers(app)
+    install_error_handlers(app, templates)
     app.router.redirect_slashes = False  # its redirect is absolute, from the Host header
     app.router.default = pages.trailing_slash_redirect(app.router, app.router.default)
     app.openapi = documented(app.openapi)  # LimitRequest's 414 and what fits in a URL
@@ -97,7 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(explore_page.router)  # /explore: the forward-pass explorer
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
 
-    app.add_middleware(CatchUnexpected)  # innermost: a 500 gets every header below
+    # Innermost, so a 500 gets every header below.
+    app.add_middleware(CatchUnexpected, templates=templates)
     app.add_middleware(NegotiatedGZip)
     app.add_middleware(HeadAsGet)  # outside gzip: HEAD gets GET's encoding and length
     app.add_middleware(SecurityHeaders, embed_origins=settings.embed_origins)

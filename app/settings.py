@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     widget_threads: int = Field(default=2, ge=1, le=32)
     # Require fresh narration for every lesson in `python -m app check`.
     require_audio: bool = True
+    # The voice that reads the course, "engine:voice" (app/narration/voices.py): the
+    # narration builder speaks with it, and `check` calls a track spoken by another stale.
+    narration_voice: str = "piper:en_US-joe-medium"
     # Origins allowed to frame /embed/… pages (CSP frame-ancestors), space-separated,
     # e.g. "https://slides.example.org https://lms.example.edu". Empty: no one. Every
     # other page refuses framing whatever this says.
@@ -91,6 +94,13 @@ class Settings(BaseSettings):
             if origin != "'self'" and not re.match(r"^https?://[A-Za-z0-9.-]+(:\d+)?$", origin):
                 raise ValueError(f"'{origin}' is not an origin like https://slides.example.org")
         return " ".join(value.split())
+
+    @field_validator("narration_voice")
+    @classmethod
+    def _voice(cls, value: str) -> str:
+        from app.narration.voices import parse_voice
+
+        return parse_voice(value).setting
 
     @field_validator("lessons_dir", "static_dir", "templates_dir")
     @classmethod

@@ -1,5 +1,6 @@
 """Templates and static assets: Jinja configured once, content-hashed asset URLs."""
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
 
+from app import urls
 from app.settings import Settings
 
 HASH_LEN = 10
@@ -38,21 +40,16 @@ def duration(minutes: int) -> str:
 
 
 def make_templates(settings: Settings, globals_: dict) -> Jinja2Blocks:
-    """One Jinja environment: autoescape on, the ``static()`` helper, shared globals."""
+    """One Jinja environment: autoescape on, the URL helpers of :mod:`app.urls` (``static()``,
+    ``audio_url()``, ``transcript_url()``), shared globals."""
     templates = Jinja2Blocks(directory=str(settings.templates_dir))
     env = templates.env
     env.autoescape = True
     env.trim_blocks = True
     env.lstrip_blocks = True
-    hashes = hash_static(settings.static_dir)
-
-    def static(rel: str) -> str:
-        digest = hashes.get(rel)
-        if digest is None:
-            raise ValueError(f"static file not found: {rel}")
-        return f"/static/{rel}?v={digest}"
-
-    env.globals.update(static=static, course_title=settings.course_title,
+    static = functools.partial(urls.static_url, hash_static(settings.static_dir))
+    env.globals.update(static=static, audio_url=urls.audio_url,
+                       transcript_url=urls.transcript_url, course_title=settings.course_title,
                        htmx_config=HTMX_CONFIG, **globals_)
     # Chart macros for every template, including a fragment rendered as a single block.
     env.globals["charts"] = env.get_template("_partials/charts.html").module

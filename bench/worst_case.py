@@ -27,8 +27,6 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 
 from app.engine import Models  # noqa: E402
-from app.engine.gguf_loader import gguf_tensors  # noqa: E402
-from app.engine.smollm2 import gguf_path  # noqa: E402
 from app.widgets import registry  # noqa: E402
 from app.widgets.base import WidgetInputError  # noqa: E402
 
@@ -58,7 +56,6 @@ def model_cases(models: Models) -> dict[str, list[tuple[str, dict]]]:
     longest = text_of_tokens(lm.encode, MAX_PROMPT_TOKENS, "apple")
     lens = text_of_tokens(lm.encode, logit_lens.MAX_LENS_TOKENS, "apple")
     sentence = text_of_tokens(lambda t: enc.tokenizer.encode(t).ids, enc.max_tokens, "cat")
-    no_cache = getattr(generate, "MAX_NO_CACHE_TOTAL", 64)
     return {
         "next-token": [("64-token prompt", {"prompt": longest, "top_k": 50})],
         "lm-attention": [("64-token prompt", {"prompt": longest, "layer": 30, "head": 9})],
@@ -76,11 +73,13 @@ def model_cases(models: Models) -> dict[str, list[tuple[str, dict]]]:
         "quantize": [("a real Q4_1 block, last layer", {"source": "real", "layer": 30,
                                                         "tensor": "ffn_down", "block": 0})],
         "generate": [
-            ("KV cache, 1-token prompt + 64 new", {"prompt": "Once", "max_tokens": 64,
-                                                   "temperature": 0}),
-            (f"no KV cache, 1-token prompt + {no_cache - 1} new",
-             {"prompt": "Once", "max_tokens": no_cache - 1, "kv_cache": False,
+            (f"KV cache, 64-token prompt + {generate.MAX_WHOLE_RUN_TOKENS} new (whole run)",
+             {"prompt": longest, "max_tokens": generate.MAX_WHOLE_RUN_TOKENS,
               "temperature": 0}),
+            (f"no KV cache, 1-token prompt + {generate.MAX_WHOLE_RUN_NO_CACHE_TOTAL - 1} new "
+             "(whole run)",
+             {"prompt": "Once", "max_tokens": generate.MAX_WHOLE_RUN_NO_CACHE_TOTAL - 1,
+              "kv_cache": False, "temperature": 0}),
         ],
     }
 
@@ -135,7 +134,7 @@ def main() -> int:
     # Once per worker, like loading a model (and queued like it): the real-block quantize
     # widget parses the GGUF's tensor index. Measured apart, then not counted per request.
     started = cpu_s()
-    gguf_tensors(gguf_path())
+    models.gguf_tensors()
     once = {"gguf_index_cpu_s": round(cpu_s() - started, 3)}
     print(f"GGUF index, parsed once per worker: {once['gguf_index_cpu_s']} CPU-s", flush=True)
     target = BENCH / "results" / "worst-case.json"

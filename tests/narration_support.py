@@ -1,4 +1,4 @@
-"""A tiny course (one short lesson) with real Piper narration, for the narration tests.
+"""A tiny course (one short lesson) with real narration in the configured voice.
 
 Used by tests/test_narration.py, tests/test_audio_routes.py and
 tests/test_browser_player.py; each builds it once in a temporary folder.
@@ -10,6 +10,8 @@ from pathlib import Path
 
 from app.content.loader import parse_lesson
 from app.narration.build import narrate
+from app.narration.voices import parse_voice
+from app.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,9 +83,14 @@ def write_course(root: Path) -> tuple[Path, Path]:
     return lessons, audio
 
 
+def course_voice():
+    """The voice the course is set to read with (``COURSE_NARRATION_VOICE``)."""
+    return parse_voice(Settings().narration_voice)
+
+
 def build_course(root: Path) -> tuple[Path, Path]:
-    """:func:`write_course`, then build its narration with real Piper (a few seconds)."""
+    """:func:`write_course`, then build its narration with the real synthesizer."""
     lessons, audio = write_course(root)
     lesson = parse_lesson(lessons / "12-attention.md")
-    narrate([lesson], audio, force=False, stream=sys.stderr)
+    narrate([lesson], audio, force=False, stream=sys.stderr, voice=course_voice())
     return lessons, audio

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from app.engine.batching import BatchEngine
-from app.routes.stream import Watchers
+from app.routes.admission import Watchers
 
 WAIT_S = 60
 HI = {"prompt": "Hi", "max_tokens": 2, "temperature": 0}

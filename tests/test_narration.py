@@ -23,11 +23,13 @@ from app.narration.script import (
     speak_code,
     split_sentences,
 )
-from app.narration.speech import VOICE, VOICE_RATE, synthesize
+from app.narration.speech import PIPER, synthesize
 from app.narration.track import assemble, compression_level, trim
 from app.narration.vtt import Cue, block_of, format_vtt, parse_vtt
 from app.settings import Settings
-from tests.narration_support import LESSON, ROOT, write_course
+from tests.narration_support import LESSON, ROOT, course_voice, write_course
+
+VOICE = course_voice()
 
 # Hand-written expectations: what a listener should hear for each formula.
 MATHS = [
@@ -115,17 +117,17 @@ def test_cues_point_at_rendered_blocks(fixture_lesson):
 
 def test_hash_changes_with_spoken_text_only(fixture_lesson, tmp_path):
     base = build_script(fixture_lesson)
-    assert base.digest(VOICE) == build_script(fixture_lesson).digest(VOICE)
-    assert base.digest(VOICE) != base.digest("another-voice")
+    assert base.digest(VOICE.key) == build_script(fixture_lesson).digest(VOICE.key)
+    assert base.digest(VOICE.key) != base.digest("another-voice")
 
     def variant(old, new):
         path = tmp_path / "12-attention.md"
         path.write_text(LESSON.replace(old, new), encoding="utf-8")
-        return build_script(parse_lesson(path)).digest(VOICE)
+        return build_script(parse_lesson(path)).digest(VOICE.key)
 
-    assert variant("SECRET SOLUTION ONE.", "A different solution.") == base.digest(VOICE)
-    assert variant("SECRET_CODE = 1", "OTHER = 2") == base.digest(VOICE)
-    assert variant("Attention mixes value", "Attention mixes") != base.digest(VOICE)
+    assert variant("SECRET SOLUTION ONE.", "A different solution.") == base.digest(VOICE.key)
+    assert variant("SECRET_CODE = 1", "OTHER = 2") == base.digest(VOICE.key)
+    assert variant("Attention mixes value", "Attention mixes") != base.digest(VOICE.key)
 
 
 def test_vtt_round_trip_and_escaping():
@@ -139,8 +141,8 @@ def test_vtt_round_trip_and_escaping():
 
 def test_resampler_matches_an_ideal_tone():
     """A 1 kHz tone resampled 22.05 -> 24 kHz equals the tone sampled at 24 kHz."""
-    t_in = np.arange(VOICE_RATE) / VOICE_RATE
-    out = resample(np.sin(2 * np.pi * 1000 * t_in), VOICE_RATE, 24000)
+    t_in = np.arange(PIPER.rate) / PIPER.rate
+    out = resample(np.sin(2 * np.pi * 1000 * t_in), PIPER.rate, 24000)
     assert out.shape == (24000,)
     ideal = np.sin(2 * np.pi * 1000 * np.arange(24000) / 24000)
     assert np.max(np.abs(out[100:-100] - ideal[100:-100])) < 1e-3
@@ -165,9 +167,9 @@ def test_compression_level_targets_bitrate():
 def test_piper_speaks_one_sentence():
     """A real synthesis through Piper's CLI in a child process."""
     done = []
-    clips = synthesize(["Attention is all you need."], lambda k, n: done.append((k, n)))
+    clips = synthesize(["Attention is all you need."], PIPER, lambda k, n: done.append((k, n)))
     assert done == [(1, 1)] and len(clips) == 1
-    seconds = len(clips[0]) / VOICE_RATE
+    seconds = len(clips[0]) / PIPER.rate
     assert 0.5 < seconds < 4.0
     assert np.sqrt(np.mean(clips[0] ** 2)) > 0.02  # it is speech, not silence
 
@@ -177,7 +179,8 @@ def built(tmp_path_factory):
     """The fixture course with its narration built by real Piper; also the progress log."""
     lessons, audio = write_course(tmp_path_factory.mktemp("built"))
     log = io.StringIO()
-    narrate([parse_lesson(lessons / "12-attention.md")], audio, force=False, stream=log)
+    narrate([parse_lesson(lessons / "12-attention.md")], audio, force=False, stream=log,
+            voice=VOICE)
     return lessons, audio, log.getvalue()
 
 
@@ -186,8 +189,9 @@ def test_build_writes_track_cues_and_manifest(built):
     lesson = parse_lesson(lessons / "12-attention.md")
     script = build_script(lesson)
     entry = json.loads((audio / "manifest.json").read_text())["modules"]["12"]
-    assert entry["audio"] == "12.ogg" and entry["vtt"] == "12.vtt" and entry["voice"] == VOICE
-    assert entry["script_hash"] == script.digest(VOICE) == script_hash(lesson)
+    assert entry["audio"] == "12.ogg" and entry["vtt"] == "12.vtt" and entry["voice"] == VOICE.name
+    assert entry["engine"] == VOICE.engine
+    assert entry["script_hash"] == script.digest(VOICE.key) == script_hash(lesson, VOICE)
     assert entry["bytes"] == (audio / "12.ogg").stat().st_size
     info = soundfile.info(str(audio / "12.ogg"))
     assert (info.format, info.subtype, info.channels, info.samplerate) == ("OGG", "OPUS", 1, 24000)
@@ -208,7 +212,7 @@ def test_rebuild_is_incremental(built):
     lessons, audio, _ = built
     before = (audio / "12.ogg").stat().st_mtime_ns
     log = io.StringIO()
-    assert narrate([parse_lesson(lessons / "12-attention.md")], audio, False, log) == 0
+    assert narrate([parse_lesson(lessons / "12-attention.md")], audio, False, log, VOICE) == 0
     assert "unchanged, skipped" in log.getvalue()
     assert (audio / "12.ogg").stat().st_mtime_ns == before
 
@@ -234,12 +238,13 @@ def test_check_reports_missing_and_stale_audio(built, tmp_path):
     from app.content.loader import load_course
 
     index = load_course(lessons, tmp_path / "no-audio", set())
-    [missing] = audio_problems(index, tmp_path / "no-audio")
+    [missing] = audio_problems(index, tmp_path / "no-audio", VOICE)
     assert "has no narration audio" in missing.problem
 
 
 def test_server_never_imports_piper(built):
-    """Piper is GPL-3.0: the server (and the check) must not load it into their process."""
+    """Piper and espeak-ng are GPL-3.0: the server (and the check) must not load them, nor
+    anything else of the synthesizers, into their process."""
     lessons, audio, _ = built
     code = ("import sys\n"
             "from app.main import create_app\n"
@@ -247,7 +252,8 @@ def test_server_never_imports_piper(built):
             "from app.cli import run_check\n"
             "create_app()\n"
             "run_check()\n"
-            "assert not any(m == 'piper' or m.startswith('piper.') for m in sys.modules)\n")
+            "gpl = ('piper', 'phonemizer', 'espeakng_loader', 'misaki', 'onnxruntime')\n"
+            "assert not [m for m in sys.modules if m.split('.')[0] in gpl], 'synthesizer'\n")
     env = {"COURSE_LESSONS_DIR": str(lessons), "COURSE_AUDIO_DIR": str(audio), "PATH": "/usr/bin"}
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=120)

@@ -77,14 +77,20 @@ def test_error_never_exceeds_half_a_step(values, bits, scheme, group):
 
 
 @pytest.fixture(scope="module")
+def models(app):
+    """The app's model owner: a real block is read from the GGUF index it keeps."""
+    return app.state.models
+
+
+@pytest.fixture(scope="module")
 def tensors():
     return {t.name: t for t in GGUFReader(gguf_path()).tensors}
 
 
 @pytest.mark.parametrize(("tensor", "layer", "block"), [
     ("attn_q", 1, 0), ("ffn_down", 30, 27647), ("attn_v", 7, 1234), ("ffn_gate", 15, 9999)])
-def test_real_block_equals_gguf_dequantize(tensors, tensor, layer, block):
-    r = compute(Params(source="real", tensor=tensor, layer=layer, block=block))
+def test_real_block_equals_gguf_dequantize(models, tensors, tensor, layer, block):
+    r = compute(Params(source="real", tensor=tensor, layer=layer, block=block), models)
     b = r.block
     t = tensors[b.gguf_name]
     row = dequantize(t.data[b.row], t.tensor_type)  # gguf's own reference dequantizer
@@ -94,14 +100,14 @@ def test_real_block_equals_gguf_dequantize(tensors, tensor, layer, block):
     assert b.values == pytest.approx((b.d * codes + b.m).tolist(), abs=1e-6)
     # min–max 4-bit on groups of 32 recovers exactly the stored codes
     again = compute(Params(source="real", tensor=tensor, layer=layer, block=block,
-                           scheme="minmax", bits=4, group_size=32))
+                           scheme="minmax", bits=4, group_size=32), models)
     assert again.codes == b.codes and again.max_abs_error < 1e-6
 
 
-def test_real_block_matches_the_engine_and_the_lesson():
-    b = compute(Params(source="real")).block
+def test_real_block_matches_the_engine_and_the_lesson(models):
+    b = compute(Params(source="real"), models).block
     assert (b.d, b.m, b.codes[:8]) == (0.1268310546875, -0.73046875, [5, 7, 5, 0, 15, 5, 6, 11])
-    engine = read_q4_1_block(gguf_path(), "blk.0.attn_q.weight", 0)
+    engine = read_q4_1_block(models.gguf_tensors(), "blk.0.attn_q.weight", 0)
     assert (engine["d"], engine["m"], engine["codes"]) == (b.d, b.m, b.codes)
     assert b.n_blocks == 576 * 576 // 32
 

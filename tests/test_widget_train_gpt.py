@@ -13,7 +13,7 @@ import pytest
 from app.engine import tinygpt
 from app.engine import tinygpt_train as tt
 from app.errors import AppError
-from app.routes.train import TrainSlots
+from app.routes.admission import TrainSlots
 from app.widgets import train_gpt, train_sweep
 
 

@@ -138,9 +138,28 @@ def test_generate_contract_and_determinism(client):
 
 
 def test_generate_same_seed_same_text(client):
-    a = get_json(client, "generate", max_tokens=10, seed=11, temperature=1.0)
-    b = get_json(client, "generate", max_tokens=10, seed=11, temperature=1.0, kv_cache="false")
+    a = get_json(client, "generate", max_tokens=4, seed=11, temperature=1.0)
+    b = get_json(client, "generate", max_tokens=4, seed=11, temperature=1.0, kv_cache="false")
     assert a["text"] == b["text"]
+
+
+def test_a_whole_run_in_one_request_is_bounded_and_can_stream_instead(client):
+    """Issue 23: a run computed inside one request stays near one CPU-second; the 422
+    names the bound, and the same run is accepted as a live stream."""
+    from app.widgets.generate import MAX_WHOLE_RUN_NO_CACHE_TOTAL, MAX_WHOLE_RUN_TOKENS
+
+    over = {"prompt": "Hi", "max_tokens": MAX_WHOLE_RUN_TOKENS + 1, "temperature": 0}
+    response = client.get("/api/widgets/generate", params=over)
+    assert response.status_code == 422
+    assert f"limited to {MAX_WHOLE_RUN_TOKENS} new tokens" in response.text
+    assert "live=true" in response.text
+    no_cache = {**over, "max_tokens": MAX_WHOLE_RUN_NO_CACHE_TOTAL, "kv_cache": "false"}
+    response = client.get("/api/widgets/generate", params=no_cache)
+    assert response.status_code == 422 and "prompt + new tokens" in response.text
+    live = client.get("/widgets/generate", params={**over, "live": "true"})
+    assert live.status_code == 200 and "/api/stream/generate?" in live.text
+    at_limit = client.get("/api/widgets/generate", params={**over, "max_tokens": 2})
+    assert at_limit.status_code == 200 and len(at_limit.json()["tokens"]) == 2
 
 
 def read_events(response) -> list[tuple[str, str]]:

@@ -9,7 +9,6 @@ work, a few milliseconds, and the same float32 arithmetic as the pass itself, so
 untraced path is untouched.
 """
 
-import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, fields
@@ -79,7 +78,9 @@ def run_pass(model, ids) -> Pass:
 
 
 class PassCache:
-    """Passes by token ids, least recently used forgotten beyond ``max_bytes``."""
+    """Passes by token ids, least recently used forgotten beyond ``max_bytes``. The app's
+    one instance belongs to :class:`app.engine.Models` (``explore_passes()``), which counts
+    it in its memory budget."""
 
     def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
         self.max_bytes = max_bytes
@@ -106,12 +107,6 @@ class PassCache:
                 _, gone = self._data.popitem(last=False)
                 total -= gone.nbytes
         return made
-
-
-@functools.lru_cache(maxsize=2)
-def passes_for(model) -> PassCache:
-    """The one pass cache of a loaded model (built on first use, like the model)."""
-    return PassCache()
 
 
 @dataclass(frozen=True)

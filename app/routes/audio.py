@@ -6,8 +6,8 @@ course index) are served, so no path can reach anything else. Starlette's
 adds what it lacks: 416 (not 400) for an inverted range, a Range in an unknown
 unit ignored as RFC 9110 requires, and cache headers; its ETag and Last-Modified
 decide 304 through :func:`app.http.file_response`, as for every stored file.
-A URL carrying the current version (``?v=<hash12>-<bytes>``, what the player
-uses) is cached for a year; a bare URL for a day.
+A URL carrying the current version (:func:`app.urls.audio_version`, what the player's
+URLs carry) is cached for a year; a bare URL for a day.
 """
 
 import functools
@@ -21,7 +21,8 @@ from starlette.types import Receive, Scope, Send
 from app.content.index import Narration
 from app.errors import AppError
 from app.http import file_response
-from app.routes.deps import Course
+from app.routes.deps import AppSettings, Course
+from app.urls import audio_version
 
 router = APIRouter(prefix="/audio", include_in_schema=False)
 
@@ -29,11 +30,6 @@ MEDIA_TYPES = {".ogg": "audio/ogg", ".vtt": "text/vtt"}
 CACHE_VERSIONED = "public, max-age=31536000, immutable"
 CACHE_BARE = "public, max-age=86400"
 RANGE_PART = re.compile(r"^(\d*)-(\d*)$")
-
-
-def audio_version(narration: Narration) -> str:
-    """The cache-busting token in the player's URLs (templates/_partials/player.html)."""
-    return f"{narration.script_hash[:12]}-{narration.bytes}"
 
 
 # A position with more digits than this is past the end of any file served here; it is
@@ -104,10 +100,10 @@ def _served_files(course) -> dict[str, Narration]:
 
 
 @router.api_route("/{name}", methods=["GET", "HEAD"])
-def audio_file(request: Request, name: str, course: Course):
+def audio_file(request: Request, name: str, course: Course, settings: AppSettings):
     narration = _served_files(course).get(name)
     media_type = MEDIA_TYPES.get(os.path.splitext(name)[1])
-    path = request.app.state.settings.audio_dir / name
+    path = settings.audio_dir / name
     if narration is None or media_type is None or not path.is_file():
         raise AppError(404, f"There is no narration file called '{name[:40]}'.")
     stat = path.stat()

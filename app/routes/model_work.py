@@ -182,15 +182,14 @@ class ModelWork:
                 del self._flights[key]
 
 
-async def answer_for(request: Request, key: Hashable, compute: Callable[[], Any]) -> Any:
+async def answer_for(request: Request, runner: ModelWork, client: str, key: Hashable,
+                     compute: Callable[[], Any]) -> Any:
     """``compute()`` for a request outside the widget routes (a playground or embed page
     opened with parameters, the explorer page) on the same terms as a widget: a held
-    answer at once, identical requests shared, a learner who leaves stops it."""
-    from app.clients import client_key
-
-    runner: ModelWork = request.app.state.model_work
+    answer at once, identical requests shared, a learner who leaves stops it. ``runner``
+    and ``client`` are the route's ``Work`` and ``Client`` dependencies."""
     try:
         async with departure(request) as gone:
-            return await runner.answer(key, client_key(request), gone, compute)
+            return await runner.answer(key, client, gone, compute)
     except work.Cancelled:
         raise AppError(499, GONE) from None

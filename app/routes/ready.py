@@ -3,12 +3,13 @@
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from app.engine import PACKAGES
 from app.engine.blas import blas_threads
+from app.routes.deps import AppModels, AppSettings
 
 router = APIRouter(tags=["operations"])
 
@@ -21,12 +22,11 @@ class Readiness(BaseModel):
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
-def readyz(request: Request):
+def readyz(models: AppModels, settings: AppSettings):
     """Readiness for load balancers: 503 while a model package is missing, or while the
     models load when warm start is on."""
-    models = request.app.state.models
     problems = models.problems()
-    if not problems and request.app.state.settings.warm_models:
+    if not problems and settings.warm_models:
         problems += [f"The {title} model is still loading."
                      for name, (_, _, title) in PACKAGES.items() if name not in models.loaded()]
     body = Readiness(status="not ready" if problems else "ready", problems=problems,

@@ -15,18 +15,29 @@ second: batch size, queue, tokens per second and which anonymous requests were i
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
+from jinja2 import Environment
 from jinja2_fragments import render_block
 from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from app.clients import client_key
-from app.engine.batching import ClientLimit, Full
+from app.engine import Models
+from app.engine.batching import BatchEngine, ClientLimit, Full
 from app.errors import AppError
-from app.routes.deps import Templates
+from app.routes.deps import (
+    AppModels,
+    AppSettings,
+    Batcher,
+    Client,
+    Gate,
+    Monitors,
+    Templates,
+    TextModel,
+)
+from app.routes.gate import ModelGate
 from app.widgets import generate, server_batching
 from app.widgets.base import WidgetInputError
 
@@ -47,71 +58,48 @@ log = logging.getLogger("app")
 STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
-class Watchers:
-    """The open monitor streams (event loop only, so no lock): at most ``limit``, and one
-    rendered snapshot per timeline length shared by all of them for ``fresh_s``."""
-
-    def __init__(self, limit: int, fresh_s: float) -> None:
-        self.limit, self.count, self.fresh_s = limit, 0, fresh_s
-        self._latest: dict[int, tuple[float, str]] = {}  # window_s -> (when, SSE message)
-
-    def enter(self) -> bool:
-        if self.count >= self.limit:
-            return False
-        self.count += 1
-        return True
-
-    def leave(self) -> None:
-        self.count -= 1
-
-    def message(self, window_s: int, now: float, render: Callable[[], str]) -> str:
-        """The latest snapshot for this window, rendered again only when it is stale."""
-        when, text = self._latest.get(window_s, (-self.fresh_s, ""))
-        if now - when >= self.fresh_s:
-            when, text = now, render()
-            self._latest[window_s] = (when, text)
-        return text
-
-
 def sse(event: str, html: str) -> str:
     """One SSE message; every line of the payload gets its own ``data:`` prefix."""
     data = "\n".join(f"data: {line}" for line in html.splitlines() or [""])
     return f"event: {event}\n{data}\n\n"
 
 
-async def _check(request: Request, params: generate.Params) -> list[int]:
+async def _check(params: generate.Params, load_model: Callable[[], Any]) -> list[int]:
     """Tokenize and range-check in a thread (the first call loads the model); 422 if bad."""
-    models = request.app.state.models
     try:
-        return await run_in_threadpool(lambda: generate.check(params, models.smollm2()))
+        return await run_in_threadpool(lambda: generate.check(params, load_model()))
     except WidgetInputError as exc:
         raise AppError(422, str(exc)) from None
 
 
 @router.get("/widgets/generate/live", response_class=HTMLResponse)
 async def generate_live(request: Request, params: Annotated[generate.Params, Query()],
-                        templates: Templates):
+                        templates: Templates, load_model: TextModel):
     """The container for one streamed run; its ``sse-connect`` URL carries the same params."""
-    await _check(request, params)
+    await _check(params, load_model)
     return templates.TemplateResponse(request, TEMPLATE, {"params": params}, block_name="live")
 
 
 @router.get("/api/stream/generate")
-async def generate_stream(request: Request, params: Annotated[generate.Params, Query()]):
+async def generate_stream(request: Request, params: Annotated[generate.Params, Query()],
+                          settings: AppSettings, load_model: TextModel, engine: Batcher,
+                          gate: Gate, models: AppModels, templates: Templates, client: Client):
     """``text/event-stream`` of ``status`` (place in line), ``token`` events, then ``done``;
     429 when this client already has its share of streams, 503 when batch and queue are full."""
-    ids = await _check(request, params)
-    if request.app.state.settings.generate_batching and params.kv_cache:
-        return await _batched_stream(request, params, ids)
-    return await _gated_stream(request, params)
+    ids = await _check(params, load_model)
+    if settings.generate_batching and params.kv_cache:
+        return await _batched_stream(params, ids, engine, templates.env, load_model(),
+                                     client)
+    return await _gated_stream(request, params, gate, models, templates.env)
 
 
-async def _batched_stream(request: Request, params: generate.Params, ids: list[int]):
-    """Join the worker's batch engine. Its events are rendered to SSE text on the engine's
-    thread, so the event loop that serves every page only forwards finished messages."""
+async def _batched_stream(params: generate.Params, ids: list[int], engine: BatchEngine,
+                          env: Environment, model: Any, client: str) -> StreamingResponse:
+    """Join the worker's batch engine with ``model`` (loaded by :func:`_check`). Its events
+    are rendered to SSE text on the engine's thread, so the event loop that serves every
+    page only forwards finished messages."""
     loop = asyncio.get_running_loop()
     inbox: asyncio.Queue[str | None] = asyncio.Queue()  # None: the stream is over
-    engine, env = request.app.state.generator, request.app.state.templates.env
     waited = False
 
     def render(block: str, **context) -> str:
@@ -136,10 +124,8 @@ async def _batched_stream(request: Request, params: generate.Params, ids: list[i
         if kind in ("done", "failed"):
             loop.call_soon_threadsafe(inbox.put_nowait, None)
 
-    model = request.app.state.models.smollm2()
     try:
-        ticket = engine.submit(generate.batched_job(params, ids, model, send,
-                                                    client_key(request)))
+        ticket = engine.submit(generate.batched_job(params, ids, model, send, client))
     except ClientLimit:
         raise AppError(429, TOO_MANY.format(n=engine.per_client),
                        {"Retry-After": RETRY_AFTER_S}) from None
@@ -159,9 +145,9 @@ async def _batched_stream(request: Request, params: generate.Params, ids: list[i
                              background=BackgroundTask(engine.cancel, ticket))
 
 
-async def _gated_stream(request: Request, params: generate.Params):
+async def _gated_stream(request: Request, params: generate.Params, gate: ModelGate,
+                        models: Models, env: Environment) -> StreamingResponse:
     """The run computed alone in a worker thread, holding a model-gate slot throughout."""
-    gate = request.app.state.model_gate
     await gate.acquire()  # 503 when busy
     released = False
 
@@ -172,9 +158,6 @@ async def _gated_stream(request: Request, params: generate.Params):
         if not released:
             released = True
             gate.release()
-
-    env = request.app.state.templates.env
-    models = request.app.state.models
 
     async def events() -> AsyncIterator[str]:
         try:  # the slot is released however the stream ends, client gone included
@@ -195,15 +178,14 @@ async def _gated_stream(request: Request, params: generate.Params):
 
 
 @router.get("/api/stream/batching")
-async def batching_stream(request: Request,
-                          params: Annotated[server_batching.Params, Query()]):
+async def batching_stream(params: Annotated[server_batching.Params, Query()],
+                          watchers: Monitors, engine: Batcher, templates: Templates,
+                          settings: AppSettings):
     """Module 34's monitor: a ``snapshot`` event every half second (read-only, anonymous)."""
-    watchers = request.app.state.batch_watchers
     if not watchers.enter():
         raise AppError(503, "Too many monitors are open on this server; try again later.",
                        {"Retry-After": RETRY_AFTER_S})
-    engine, env = request.app.state.generator, request.app.state.templates.env
-    enabled = request.app.state.settings.generate_batching
+    env, enabled = templates.env, settings.generate_batching
 
     def render() -> str:
         view = server_batching.view(engine.snapshot(), params.window_s, enabled)

@@ -15,19 +15,18 @@ recorded the settings asked for (the presets), the recording is replayed instead
 
 import asyncio
 import logging
-import threading
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from jinja2 import Environment
 from jinja2_fragments import render_block
 from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool
 
-from app.clients import client_key
 from app.errors import AppError
-from app.routes.gate import RETRY_AFTER_S
+from app.routes.deps import AppSettings, Client, Gate, Slots, Templates
 from app.widgets import train_gpt
 from app.widgets.base import WidgetInputError
 
@@ -46,56 +45,17 @@ def sse(event: str, html: str) -> str:
     return f"event: {event}\n{data}\n\n"
 
 
-class TrainSlots:
-    """Who may train now: one run per client, ``slots`` runs per worker.
-
-    A client that starts a run while its previous one is still winding down (the page
-    replaced it) waits up to ``wait_s`` for it to end; anyone else finding every slot
-    taken waits as long, then gets 503."""
-
-    def __init__(self, slots: int, wait_s: float) -> None:
-        self._semaphore = asyncio.Semaphore(slots)
-        self._wait_s = wait_s
-        self._clients: dict[str, threading.Event] = {}
-
-    async def acquire(self, client: str) -> threading.Event:
-        """A stop flag for the new run, or a 429/503 AppError."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._wait_s
-        while client in self._clients:
-            if loop.time() > deadline:
-                raise AppError(429, "You already have a training run going; wait for it to "
-                                    "finish or close its page.", {"Retry-After": RETRY_AFTER_S})
-            await asyncio.sleep(0.05)
-        stop = threading.Event()
-        self._clients[client] = stop  # claimed before waiting: one run per client
-        try:
-            await asyncio.wait_for(self._semaphore.acquire(), max(0.0, deadline - loop.time()))
-        except TimeoutError:
-            del self._clients[client]
-            raise AppError(503, "Every training slot on this server is in use; try again in "
-                                "a few seconds.", {"Retry-After": RETRY_AFTER_S}) from None
-        return stop
-
-    def release(self, client: str, stop: threading.Event) -> None:
-        stop.set()  # a thread still inside a step stops at the next one
-        if self._clients.get(client) is stop:
-            del self._clients[client]
-        self._semaphore.release()
-
-
 @router.get("/api/stream/train-gpt")
 async def train_stream(request: Request, params: Annotated[train_gpt.Params, Query()],
+                       settings: AppSettings, slots: Slots, gate: Gate, templates: Templates,
+                       client: Client,
                        iid: Annotated[str, Query(pattern=IID_PATTERN)] = "w-train-gpt"):
     """``text/event-stream`` of ``progress`` and ``sample`` events, then ``done``."""
     try:
         train_gpt.check(params)
     except WidgetInputError as exc:
         raise AppError(422, str(exc)) from None
-    settings = request.app.state.settings
-    slots: TrainSlots = request.app.state.train_slots
-    client = client_key(request)
-    gate = request.app.state.model_gate
+    env = templates.env
     try:
         stop = await slots.acquire(client)
         try:  # a run holds one of the model scheduler's slots too: 429/503 when busy
@@ -110,7 +70,7 @@ async def train_stream(request: Request, params: Annotated[train_gpt.Params, Que
         # class pressing Train on a lesson's preset all see it.
         if exc.status not in (429, 503) or train_gpt.recorded(params) is None:
             raise
-        return _replay(request, params, iid)
+        return _replay(request, params, iid, env)
     released = False
 
     def release() -> None:
@@ -121,8 +81,6 @@ async def train_stream(request: Request, params: Annotated[train_gpt.Params, Que
             released = True
             gate.exit(ticket)
             slots.release(client, stop)
-
-    env = request.app.state.templates.env
 
     async def events() -> AsyncIterator[str]:
         run = train_gpt.run_events(params, stop.is_set, settings.train_max_seconds)
@@ -143,9 +101,9 @@ async def train_stream(request: Request, params: Annotated[train_gpt.Params, Que
                              background=BackgroundTask(release))
 
 
-def _replay(request: Request, params: train_gpt.Params, iid: str) -> StreamingResponse:
+def _replay(request: Request, params: train_gpt.Params, iid: str, env: Environment
+            ) -> StreamingResponse:
     """The recording of these settings as a stream, paced like a run but lighter."""
-    env = request.app.state.templates.env
 
     async def events() -> AsyncIterator[str]:
         for kind, item in train_gpt.replay_events(params):

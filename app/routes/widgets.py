@@ -6,29 +6,28 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.clients import client_key
+from app.engine import Models
 from app.engine.work import Cancelled
 from app.errors import INSTANCE, AppError
 from app.routes.api import ErrorOut
+from app.routes.deps import AppModels, Client, Templates, Work
 from app.routes.gate import GONE
 from app.routes.model_work import ModelWork, departure
 from app.routes.render import result_html
 from app.widgets.base import WidgetInputError, WidgetParams, WidgetSpec
 
 
-async def run_widget(request: Request, spec: WidgetSpec, params: WidgetParams):
+async def run_widget(request: Request, spec: WidgetSpec, params: WidgetParams,
+                     runner: ModelWork, models: Models, client: str):
     """Compute a widget's result off the event loop: pure maths in the small thread pool,
-    model work as :class:`app.routes.model_work.ModelWork` decides (held answers at once,
-    identical requests shared, the rest queued for a model slot and stopped if the
-    client leaves)."""
-    runner: ModelWork = request.app.state.model_work
-    models = request.app.state.models
+    model work as ``runner`` (:class:`app.routes.model_work.ModelWork`) decides (held
+    answers at once, identical requests shared, the rest queued for a model slot and
+    stopped if ``client`` leaves)."""
     try:
         if not spec.wants_model(params):
             return await runner.light(lambda: spec.run(params, models))
         async with departure(request) as gone:
-            return await runner.answer((spec.name, params.model_dump_json()),
-                                       client_key(request), gone,
+            return await runner.answer((spec.name, params.model_dump_json()), client, gone,
                                        lambda: spec.run(params, models))
     except WidgetInputError as exc:
         raise AppError(422, str(exc)) from None
@@ -37,8 +36,9 @@ async def run_widget(request: Request, spec: WidgetSpec, params: WidgetParams):
 
 
 def _json_endpoint(spec: WidgetSpec):
-    async def endpoint(request: Request, params: Annotated[spec.params, Query()]):
-        return await run_widget(request, spec, params)
+    async def endpoint(request: Request, params: Annotated[spec.params, Query()],
+                       runner: Work, models: AppModels, client: Client):
+        return await run_widget(request, spec, params, runner, models, client)
 
     endpoint.__doc__ = spec.summary
     return endpoint
@@ -53,15 +53,15 @@ def instance_id(request: Request, spec: WidgetSpec) -> str:
 
 
 def _fragment_endpoint(spec: WidgetSpec):
-    async def endpoint(request: Request, params: Annotated[spec.params, Query()]):
-        runner: ModelWork = request.app.state.model_work
-        env, iid = request.app.state.templates.env, instance_id(request, spec)
+    async def endpoint(request: Request, params: Annotated[spec.params, Query()],
+                       runner: Work, models: AppModels, client: Client, templates: Templates):
+        env, iid = templates.env, instance_id(request, spec)
         # The same parameters in the same instance always render the same block: a class
         # opening one lesson renders each of its widgets once, not once per learner.
         key = (spec.name, params.model_dump_json(), iid)
         html = runner.fragments.get(key)
         if html is None:
-            result = await run_widget(request, spec, params)
+            result = await run_widget(request, spec, params, runner, models, client)
             html = await runner.render(key, lambda: result_html(env, spec, params, result, iid))
         return HTMLResponse(html)
 

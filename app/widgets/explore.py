@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from app.engine.explore_trace import block_inside, first_and_settled, passes_for, strongest_heads
+from app.engine.explore_trace import block_inside, first_and_settled, strongest_heads
 from app.engine.smollm2 import MODEL_NAME
 from app.widgets import _explore_panels as panels
 from app.widgets._smollm2 import (
@@ -163,7 +163,7 @@ def compute(params: Params, models) -> Result:
     if len(ids) > MAX_PROMPT_TOKENS:
         raise WidgetInputError(f"prompt: {len(ids)} tokens is too long; the limit is "
                                f"{MAX_PROMPT_TOKENS} model tokens (shorten the text)")
-    p = passes_for(model).get(model, ids)
+    p = models.explore_passes().get(model, ids)
     chips = panels.token_chips(model, ids)
     labels = [c.label for c in chips]
     stage, layer = params.stage, params.layer

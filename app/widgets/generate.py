@@ -34,12 +34,21 @@ MAX_NEW_TOKENS = 64
 # 2 CPU-seconds in all, half of it the quadratic part; 64 cost 11 s: bench/worst_case.py).
 MAX_NO_CACHE_TOTAL = 24
 MAX_TOP_K = 1000
+# A whole run computed inside one request (``live`` off: JSON, or the page's first render)
+# is kept near one CPU-second (bench/worst_case.py): 20 new tokens with the cache (0.9 s),
+# 12 prompt + new tokens without it (1.2 s). Longer runs stream (``live``): their work is
+# paid token by token in decode steps shared with every other learner, and stops at the
+# next token when the learner leaves.
+MAX_WHOLE_RUN_TOKENS = 20
+MAX_WHOLE_RUN_NO_CACHE_TOTAL = 12
 
 
 class Params(WidgetParams):
     prompt: str = prompt_field("Once upon a time, a little robot")
-    max_tokens: int = Field(32, ge=1, le=MAX_NEW_TOKENS,
-                            description=f"New tokens to generate (1–{MAX_NEW_TOKENS})",
+    max_tokens: int = Field(MAX_WHOLE_RUN_TOKENS, ge=1, le=MAX_NEW_TOKENS,
+                            description=f"New tokens to generate (1–{MAX_NEW_TOKENS}; a run "
+                                        f"computed in one request, without live: at most "
+                                        f"{MAX_WHOLE_RUN_TOKENS})",
                             json_schema_extra=ui("New tokens"))
     temperature: float = Field(0.8, ge=0, le=5,
                                description="0 = greedy (always the most likely token); 0–5",
@@ -119,6 +128,23 @@ def check(params: Params, model) -> list[int]:
             f"without the KV cache, prompt + new tokens are limited to {MAX_NO_CACHE_TOTAL} "
             f"(here {len(ids)} + {params.max_tokens}); lower max_tokens or turn the cache on")
     return ids
+
+
+def check_whole_run(params: Params, prompt_tokens: int) -> None:
+    """A 422 naming the bound when a run computed inside one request would cost more than
+    about one CPU-second; the same run can stream instead."""
+    if params.kv_cache and params.max_tokens > MAX_WHOLE_RUN_TOKENS:
+        raise WidgetInputError(
+            f"a whole run in one request is limited to {MAX_WHOLE_RUN_TOKENS} new tokens "
+            f"(about one CPU-second; here {params.max_tokens}); set live=true to stream up "
+            f"to {MAX_NEW_TOKENS} token by token")
+    total = prompt_tokens + params.max_tokens
+    if not params.kv_cache and total > MAX_WHOLE_RUN_NO_CACHE_TOTAL:
+        raise WidgetInputError(
+            f"without the KV cache, a whole run in one request is limited to "
+            f"{MAX_WHOLE_RUN_NO_CACHE_TOTAL} prompt + new tokens (about one CPU-second; here "
+            f"{prompt_tokens} + {params.max_tokens}); set live=true to stream up to "
+            f"{MAX_NO_CACHE_TOTAL}")
 
 
 def steps(params: Params, model) -> Iterator[Step]:
@@ -218,10 +244,11 @@ def compute(params: Params, models) -> Result:
     model = models.smollm2()
     url = stream_url(params)
     key = hashlib.sha256(url.encode()).hexdigest()[:12]
+    ids = check(params, model)
     if params.live:
-        check(params, model)
         return Result(text="", tokens=[], ms_per_token=0.0, kv_cache=params.kv_cache,
                       stream_url=url, run_key=key)
+    check_whole_run(params, len(ids))
     run = model.memo(("generate", params.model_copy(update={"live": False})),
                      lambda: summarise(params, model, list(steps(params, model))))
     return run.model_copy(update={"stream_url": url, "run_key": key,

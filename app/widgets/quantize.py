@@ -15,9 +15,7 @@ import numpy as np
 from gguf import GGMLQuantizationType
 from pydantic import Field
 
-from app.engine import work
-from app.engine.gguf_loader import gguf_tensors, q4_1_block_count, read_q4_1_block
-from app.engine.smollm2 import gguf_path
+from app.engine.gguf_loader import q4_1_block_count, read_q4_1_block
 from app.widgets.base import (
     WidgetInputError,
     WidgetParams,
@@ -165,20 +163,21 @@ def quantize(x: np.ndarray, bits: int, scheme: str, group: int
     return codes, recon, groups
 
 
-def read_block(tensor: str, layer: int, index: int) -> Block:
-    """One stored Q4_1 block of layer ``layer``'s ``tensor``, decoded by the engine's reader.
-    ``index`` counts blocks row by row, ``n_in / 32`` blocks per row."""
+def read_block(models, tensor: str, layer: int, index: int) -> Block:
+    """One stored Q4_1 block of layer ``layer``'s ``tensor``, decoded by the engine's reader
+    from the GGUF index ``models`` keeps (its first use parses the file: it queues for a
+    model slot like a model load). ``index`` counts blocks row by row, ``n_in / 32``
+    blocks per row."""
     name = f"blk.{layer - 1}.{tensor}.weight"
-    if gguf_tensors.cache_info().currsize == 0:
-        work.must_compute()  # the first read parses the GGUF's index (seconds): queue for it
-    t = gguf_tensors(gguf_path()).get(name)
+    tensors = models.gguf_tensors()
+    t = tensors.get(name)
     if t is None or t.tensor_type != GGMLQuantizationType.Q4_1:
         raise WidgetInputError(f"layer: no Q4_1 tensor {name} in the model")
     n_blocks = q4_1_block_count(t)
     if not 0 <= index < n_blocks:
         raise WidgetInputError(f"block: choose 0–{n_blocks - 1} ({name} has {n_blocks:,} "
                                "blocks of 32 weights)")
-    block = read_q4_1_block(gguf_path(), name, index)
+    block = read_q4_1_block(tensors, name, index)
     return Block(gguf_name=name, layer=layer, block_index=index, n_blocks=n_blocks,
                  row=block["row"], first_column=block["first_column"], d=block["d"],
                  m=block["m"], codes=block["codes"], values=block["values"],
@@ -193,10 +192,11 @@ def errors(x: np.ndarray, recon: np.ndarray) -> tuple[float, float]:
 
 
 def compute(params: Params, models=None) -> Result:
-    """``models`` is unused: a real block is read from the GGUF file, not the loaded model."""
+    """``models`` (:class:`app.engine.Models`) is needed for a real block only: it keeps
+    the GGUF file's index the block is read from (not the loaded model)."""
     block = None
     if params.source == "real":
-        block = read_block(params.tensor, params.layer, params.block)
+        block = read_block(models, params.tensor, params.layer, params.block)
         x = np.array(block.values, dtype=np.float64)
     else:
         x = parse_vector(params.vector, "vector", max_len=MAX_VALUES, lo=-1e6, hi=1e6)
