@@ -208,6 +208,18 @@ def test_build_writes_track_cues_and_manifest(built):
         assert a.start_s < a.end_s == b.start_s  # monotonic, no gaps: the cues cover the track
 
 
+def test_cue_starts_line_up_with_speech(built):
+    """A highlighted sentence is heard at once: speech starts within 0.1 s of each cue's
+    start (the trimmed clip keeps 40 ms of lead-in), the first after the track's lead-in."""
+    from app.narration.audiocheck import cue_onsets_ms
+
+    _, audio, _ = built
+    onsets = cue_onsets_ms(audio / "12.ogg", audio / "12.vtt")
+    assert len(onsets) == len(parse_vtt((audio / "12.vtt").read_text()))  # none silent
+    assert 250 <= onsets[0] < 350  # LEAD_IN_S of silence, then the first sentence
+    assert max(onsets[1:]) < 100, onsets
+
+
 def test_rebuild_is_incremental(built):
     lessons, audio, _ = built
     before = (audio / "12.ogg").stat().st_mtime_ns
