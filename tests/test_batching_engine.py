@@ -68,6 +68,20 @@ def engine_for(model, *, batch_size=4, queue_size=4, per_client=8, chunk=8, load
                        per_client=per_client, prefill_chunk=chunk, capacity=128)
 
 
+def serve(engine, *waves: list[Run]) -> list:
+    """Submit each wave's runs together and wait until all of them have ended before the
+    next wave; always stop the engine. Returns the steps the engine took."""
+    try:
+        for wave in waves:
+            for run in wave:
+                engine.submit(run.job)
+            for run in wave:
+                run.wait()
+        return engine.snapshot().steps
+    finally:
+        engine.stop()
+
+
 def params(prompt: str, max_tokens: int, **sampling) -> generate.Params:
     return generate.Params(prompt=PROMPTS[prompt], max_tokens=max_tokens,
                            **({"temperature": 0} | sampling))
@@ -84,14 +98,8 @@ def test_a_batch_of_mixed_lengths_gives_each_request_its_solo_tokens(model, samp
     wanted = [params("short", 9, **sampling), params("medium", 3, **other_seed),
               params("long", 6, **sampling)]
     runs = [Run(model, p) for p in wanted]
-    try:
-        for run in runs:
-            engine.submit(run.job)
-        got = [run.wait() for run in runs]
-        steps = engine.snapshot().steps
-    finally:
-        engine.stop()
-    assert got == [alone(model, p) for p in wanted]
+    steps = serve(engine, runs)
+    assert [run.tokens for run in runs] == [alone(model, p) for p in wanted]
     # They really shared steps: some step decoded two or more of them at once.
     assert max(len(s.decoding) for s in steps) >= 2
     # The long prompt needed several 8-token chunks while the others were already decoding.
@@ -203,15 +211,8 @@ def test_a_prompt_seen_before_skips_its_prefill(model):
     engine = engine_for(model)
     first = Run(model, params("medium", 3, temperature=1.0, seed=1))
     later = [Run(model, params("medium", 4, temperature=1.0, seed=s)) for s in (2, 3)]
-    try:
-        engine.submit(first.job)
-        first.wait()
-        for run in later:
-            engine.submit(run.job)
-        got = [run.wait() for run in later]
-        steps = engine.snapshot().steps
-    finally:
-        engine.stop()
+    steps = serve(engine, [first], later)
+    got = [run.tokens for run in later]
     assert got == [alone(model, run.params) for run in later]
     assert got[0] != got[1]  # different seeds, different samples from the same cache
     prefilled = {n for s in steps for n in s.prefilling}
@@ -222,13 +223,7 @@ def test_a_failing_step_ends_its_streams_with_an_error_and_the_engine_goes_on(mo
     engine = engine_for(model)
     broken = Run(model, params("short", 3))
     broken.job.pick = lambda logits: 1 // 0  # a bug in one request's sampling
-    try:
-        engine.submit(broken.job)
-        broken.wait()
-        after = Run(model, params("short", 2))
-        engine.submit(after.job)
-        got = after.wait()
-    finally:
-        engine.stop()
+    after = Run(model, params("short", 2))
+    serve(engine, [broken], [after])
     assert broken.events[-1] == ("failed", None)
-    assert got == alone(model, after.params)
+    assert after.tokens == alone(model, after.params)

@@ -53,15 +53,15 @@ def test_kv_cache_preset_updates_figure(page):
     gib = page.get_by_test_id("kv-gib")
     expect(gib).to_have_text("16.00 GiB", timeout=TIMEOUT_MS)
     # Llama 3 70B: 2·80·8·128·131072·2 B = 40 GiB.
-    page.select_option("#w-kv-cache-preset", "llama3-70b")
+    page.select_option("#w-kv-cache-presets", "llama3-70b")
     expect(gib).to_have_text("40.00 GiB", timeout=TIMEOUT_MS)
     expect(page.locator("#w-kv-cache-layers")).to_have_value("80")
     # GPT-3 is multi-head: GQA bar equals MHA. 2·96·96·128·131072·2 B = 576 GiB.
-    page.select_option("#w-kv-cache-preset", "gpt3-175b")
+    page.select_option("#w-kv-cache-presets", "gpt3-175b")
     expect(gib).to_have_text("576.00 GiB", timeout=TIMEOUT_MS)
     # A hand edit returns the picker to "custom".
     page.locator("#w-kv-cache-layers").fill("48")
-    expect(page.locator("#w-kv-cache-preset")).to_have_value("")
+    expect(page.locator("#w-kv-cache-presets")).to_have_value("")
     expect(gib).to_have_text("288.00 GiB", timeout=TIMEOUT_MS)
 
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bench.server import free_port
-from tests.server_process import UVICORN, server_processes
+from tests.server_process import UVICORN, _healthy, server_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -62,18 +62,12 @@ def balanced(tmp_path_factory):
                                   "-e", str(tmp / "error.log")],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 20
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
+            while not _healthy(port):  # nginx's port, passed on to a replica's /healthz
                 assert nginx.poll() is None, (tmp / "error.log").read_text()
                 assert time.monotonic() < deadline, "nginx did not answer"
                 time.sleep(0.1)
-            yield base, {f"127.0.0.1:{p}" for p, _ in replicas}
+            yield f"http://127.0.0.1:{port}", {f"127.0.0.1:{p}" for p, _ in replicas}
         finally:
             nginx.terminate()
             nginx.wait(timeout=10)

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.widgets.attention_patterns import Params, closed_forms, compute, runs
-from tests.browser_support import expect
+from tests.browser_support import expect, follows_control, whole
 
 
 def brute(n, w, r, g):
@@ -75,12 +75,13 @@ def test_fragment_draws_four_grids(client):
     assert html.count('class="ap-grid"') == 4 and "21 pairs" in html and "18 pairs" in html
 
 
+def pairs(key: str):
+    """A pattern's count as its figure caption prints it: "1,234 pairs"."""
+    return lambda result: next(f"{p['pairs']:,} pairs" for p in result["patterns"]
+                               if p["key"] == key)
+
+
 @pytest.mark.browser
 def test_browser_length_slider_recounts(page):
-    page.goto("/playground/attention-patterns")
-    sliding = page.get_by_test_id("ap-sliding")
-    expect(sliding).to_contain_text("45 pairs", timeout=10_000)
-    page.locator("#w-attention-patterns-n").fill("32")
-    page.locator("#w-attention-patterns-n").dispatch_event("change")
-    expect(sliding).to_contain_text("93 pairs", timeout=10_000)
-    expect(page.get_by_test_id("ap-full")).to_contain_text("528 pairs")
+    after = follows_control(page, "attention-patterns", "ap-sliding", pairs("sliding"), n=32)
+    expect(page.get_by_test_id("ap-full")).to_contain_text(whole(pairs("full")(after)))

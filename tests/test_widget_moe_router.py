@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.widgets.moe_router import Params, compute, moe_size
-from tests.browser_support import expect
+from tests.browser_support import expect, follows_control
+from tests.lesson_support import widget
 
 
 def test_lesson_one_token_top_2():
@@ -95,13 +96,10 @@ def test_fragment(client):
 
 @pytest.mark.browser
 def test_browser_bias_concentrates_load(page):
-    page.goto("/playground/moe-router")
-    loss = page.get_by_test_id("moe-loss")
-    expect(loss).to_contain_text("1.0509", timeout=10_000)
-    page.locator("#w-moe-router-bias").fill("6")
-    expect(loss).not_to_contain_text("1.0509", timeout=10_000)
+    follows_control(page, "moe-router", "moe-loss", lambda r: f"{r['balance']:.4f}", bias=6)
     expect(page.locator("#w-moe-router-layers")).to_be_hidden()  # Mixtral: no custom shape
     page.locator("input[name=source][value=custom]").check()
     expect(page.locator("#w-moe-router-seed")).to_be_hidden()
     expect(page.locator("#w-moe-router-logits")).to_be_visible()
-    expect(page.get_by_test_id("moe-active")).to_have_text("12.88B")
+    custom = widget("moe-router", bias=6, source="custom")
+    expect(page.get_by_test_id("moe-active")).to_have_text(custom["size"]["active_text"])

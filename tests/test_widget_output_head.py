@@ -12,7 +12,7 @@ from app.widgets.output_head import (
     Params,
     compute,
 )
-from tests.browser_support import expect
+from tests.browser_support import expect, follows_control, set_control
 
 
 def test_lesson_19_worked_example():
@@ -92,10 +92,7 @@ def test_json_and_fragment(client):
 
 @pytest.mark.browser
 def test_in_the_browser_h4_moves_the_answer_to_berlin(page):
-    page.goto("/playground/output-head")
-    top = page.get_by_test_id("oh-top")
-    expect(top).to_have_text("Paris", timeout=10_000)
-    page.locator("#w-output-head-h4").fill("2")  # Paris 2 + 0.5 − 2 = 0.5; Berlin 2 + 0.5 + 2 = 4.5
-    expect(top).to_have_text("Berlin", timeout=10_000)
-    page.uncheck("#w-output-head-tied")
+    # Paris 2 + 0.5 − 2 = 0.5; Berlin 2 + 0.5 + 2 = 4.5
+    follows_control(page, "output-head", "oh-top", lambda r: r["tokens"][r["top"]], h4=2)
+    set_control(page, "output-head", "tied", False)
     expect(page.locator("#w-output-head-result caption")).to_contain_text("Untied")

@@ -3,7 +3,8 @@
 import pytest
 
 from app.widgets.param_count import Params, compute
-from tests.browser_support import expect
+from tests.browser_support import TIMEOUT_MS, expect, set_control
+from tests.lesson_support import widget
 
 
 def test_gpt2_small_matches_the_released_124m_checkpoint():
@@ -86,16 +87,22 @@ def test_preset_mode_shows_and_sends_only_the_preset(client):
 @pytest.mark.browser
 def test_lesson_20_exercise_in_the_browser(page):
     """SmolLM2 from the picker, then 9 K/V heads, then untie the output head."""
+    from app.widgets.param_count import SPEC
+
     page.goto("/playground/param-count?preset=smollm2-135m")
     total = page.get_by_test_id("pc-total")
-    expect(total).to_have_text("134,515,008", timeout=10_000)
-    expect(page.locator("#w-param-count-kv_heads")).to_be_hidden()
-    page.select_option("#w-param-count-preset", "smollm2-135m")
+    shown = widget("param-count", preset="smollm2-135m")["total_text"]
+    expect(total).to_have_text(shown, timeout=TIMEOUT_MS)
     kv = page.locator("#w-param-count-kv_heads")
+    expect(kv).to_be_hidden()
+    page.select_option("#w-param-count-presets", "smollm2-135m")
+    fields = SPEC.presets["smollm2-135m"][1]
     expect(kv).to_be_visible()
-    expect(kv).to_have_value("3")
-    kv.fill("9")
-    expect(total).to_have_text("147,786,048", timeout=10_000)
-    page.locator("#w-param-count-tied").uncheck()
-    expect(total).to_have_text(f"{147_786_048 + 28_311_552:,}", timeout=10_000)
+    expect(kv).to_have_value(str(fields["kv_heads"]))
+    for field, value in (("kv_heads", 9), ("tied", False)):
+        fields = fields | {field: value}
+        set_control(page, "param-count", field, value)
+        shown, before = widget("param-count", **fields)["total_text"], shown
+        assert shown != before, f"{field} = {value} would leave the total at {before}"
+        expect(total).to_have_text(shown, timeout=TIMEOUT_MS)
     assert "tied=false" in page.url and "kv_heads=9" in page.url

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from app.engine.gguf_loader import read_q4_1_block
 from app.engine.smollm2 import gguf_path
 from app.widgets.quantize import Params, compute, quantize
-from tests.browser_support import expect
+from tests.browser_support import expect, follows_control
+from tests.lesson_support import widget
 
 LESSON = "0.42, -1.37, 0.08, 2.54, -0.61, 0.15, -0.03, 0.97"
 
@@ -122,13 +123,12 @@ def test_fragments(client):
 
 @pytest.mark.browser
 def test_browser_outlier_and_real_block(page):
-    page.goto("/playground/quantize")
-    errors = page.get_by_test_id("qz-errors")
-    expect(errors).to_contain_text("0 nonzero values", timeout=10_000)
-    page.locator("#w-quantize-bits").fill("4")
-    page.locator("#w-quantize-outlier").check()
-    expect(errors).to_contain_text("7 nonzero values", timeout=10_000)
+    def crushed(result):
+        n = result["crushed"]
+        return f"{n} nonzero value{'s' if n != 1 else ''} came back as exactly 0"
+
+    follows_control(page, "quantize", "qz-errors", crushed, bits=4, outlier=True)
     page.locator("input[name=source][value=real]").check()
     expect(page.locator("#w-quantize-vector")).to_be_hidden()
-    expect(page.get_by_test_id("qz-block")).to_contain_text("blk.0.attn_q.weight",
-                                                             timeout=60_000)
+    real = widget("quantize", bits=4, outlier=True, source="real")["block"]
+    expect(page.get_by_test_id("qz-block")).to_contain_text(real["gguf_name"], timeout=60_000)

@@ -112,13 +112,13 @@ def test_in_the_browser_preset_and_shift(page):
     page.goto("/playground/rope")
     score = page.get_by_test_id("rope-score")
     expect(score).to_be_visible(timeout=10_000)
-    page.select_option("#w-rope-preset", "smollm2")
+    page.select_option("#w-rope-presets", "smollm2")
     expect(page.locator("#w-rope-d")).to_have_value("64")
     expect(page.get_by_test_id("rope-slowest")).to_have_text("438,459.89", timeout=10_000)
     page.locator("#w-rope-shift").fill("3000")
     expect(page.locator("#w-rope-result")).to_contain_text("Both moved by 3000", timeout=10_000)
     expect(page.get_by_test_id("rope-shifted")).to_have_text(score.inner_text(), timeout=10_000)
     page.locator("#w-rope-base").fill("10000")  # a hand edit returns the picker to custom
-    expect(page.locator("#w-rope-preset")).to_have_value("")
+    expect(page.locator("#w-rope-presets")).to_have_value("")
     slowest = f"{2 * math.pi * 10_000 ** (62 / 64):,.2f}"  # 47,117.24 tokens
     expect(page.get_by_test_id("rope-slowest")).to_have_text(slowest, timeout=10_000)

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.widgets.speculative import Params, compute, expected_tokens, speedup
-from tests.browser_support import expect
+from tests.browser_support import follows_control
 
 
 def test_alpha_0_8_gamma_4_by_hand():
@@ -63,8 +63,5 @@ def test_fragment(client):
 
 @pytest.mark.browser
 def test_browser_gamma_slider(page):
-    page.goto("/playground/speculative")
-    tokens = page.get_by_test_id("sd-tokens")
-    expect(tokens).to_have_text("3.3616", timeout=10_000)
-    page.locator("#w-speculative-gamma").fill("8")
-    expect(tokens).to_have_text("4.3289", timeout=10_000)
+    follows_control(page, "speculative", "sd-tokens", lambda r: f"{r['expected_tokens']:.4f}",
+                    gamma=8)

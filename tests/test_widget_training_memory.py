@@ -81,7 +81,7 @@ def test_json_and_fragment(client):
 def test_in_the_browser_llama_on_8_gpus(page):
     page.goto("/playground/training-memory")
     expect(page.get_by_test_id("tm-state-1")).to_have_text("31.4 GB", timeout=10_000)
-    page.select_option("#w-training-memory-preset", "llama2-7b")
+    page.select_option("#w-training-memory-presets", "llama2-7b")
     expect(page.locator("#w-training-memory-seq_len")).to_have_value("4096")
     page.locator("#w-training-memory-gpus").fill("8")
     expect(page.get_by_test_id("tm-state-3")).to_have_text("13.5 GB", timeout=10_000)
