@@ -57,7 +57,6 @@ class Config:
     context_length: int
     rope_base: float
     rms_eps: float
-    eos_id: int
 
     @classmethod
     def from_metadata(cls, meta: dict, vocab_size: int) -> "Config":
@@ -73,7 +72,6 @@ class Config:
             context_length=int(meta[f"{arch}.context_length"]),
             rope_base=float(meta[f"{arch}.rope.freq_base"]),
             rms_eps=float(meta[f"{arch}.attention.layer_norm_rms_epsilon"]),
-            eos_id=int(meta["tokenizer.ggml.eos_token_id"]),
         )
 
     @property

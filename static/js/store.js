@@ -9,14 +9,14 @@ const OLD_KEY = "hlw.progress.v1";
 const ID = /^\d{2}[a-z]?$/;
 const QUESTION = /^(\d{2}[a-z]?):(\d{1,2})$/;
 const RESULTS = new Set(["right", "had", "partly", "wrong", "not-yet", "revealed"]);
-export const MASTERED = new Set(["right", "had"]);
+const MASTERED = new Set(["right", "had"]);
 
 // Spaced review by Leitner boxes (S. Leitner, "So lernt man lernen", 1972): a miss puts a
 // question in box 0, due again in 10 minutes; each right answer moves it up one box, due
 // after that box's interval; "partly" puts it in box 1. Intervals roughly double, as in
 // SuperMemo's SM-2 (P. Wozniak, 1990).
-export const MISS_MINUTES = 10;
-export const INTERVAL_DAYS = [1, 3, 7, 16, 35, 90];
+const MISS_MINUTES = 10;
+const INTERVAL_DAYS = [1, 3, 7, 16, 35, 90];
 const DAY_MS = 86400000;
 
 function empty() {
