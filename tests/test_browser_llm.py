@@ -74,3 +74,19 @@ def test_changing_the_head_redraws_the_heatmap(page):
     expect(page.get_by_test_id("lm-query").nth(2)).to_have_attribute("aria-pressed", "true",
                                                                       timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("lm-row")).to_contain_text("Token 3")
+
+
+def test_a_long_run_set_up_from_a_lesson_streams(page):
+    """Lesson 29's "Generate 64 tokens greedily" asks for more than one request may compute
+    (20 tokens), so its set-up link turns the live stream on: all 64 arrive, no error."""
+    from app.widgets.generate import MAX_WHOLE_RUN_TOKENS
+
+    page.goto("/modules/29")
+    widget = page.locator("#w-greedy")
+    static_tokens = widget.get_by_test_id("gen-static").locator(".gen-token")
+    expect(static_tokens).to_have_count(MAX_WHOLE_RUN_TOKENS, timeout=FIRST_MS)
+    page.get_by_role("link", name="Generate 64 tokens greedily").click()
+    run = widget.get_by_test_id("gen-run").first
+    expect(run.get_by_test_id("gen-done")).to_contain_text("64 tokens", timeout=FIRST_MS)
+    expect(run.locator(".gen-token")).to_have_count(64)
+    expect(widget.locator(".widget-error")).to_be_hidden()  # the shell's error slot
