@@ -190,7 +190,7 @@ def test_build_writes_track_cues_and_manifest(built):
     script = build_script(lesson)
     entry = json.loads((audio / "manifest.json").read_text())["modules"]["12"]
     assert entry["audio"] == "12.ogg" and entry["vtt"] == "12.vtt" and entry["voice"] == VOICE.name
-    assert entry["engine"] == VOICE.engine
+    assert entry["engine"] == VOICE.engine and entry["kbps"] == VOICE.kbps
     assert entry["script_hash"] == script.digest(VOICE.key) == script_hash(lesson, VOICE)
     assert entry["bytes"] == (audio / "12.ogg").stat().st_size
     info = soundfile.info(str(audio / "12.ogg"))

@@ -26,7 +26,7 @@ from app.narration.manifest import (
 from app.narration.reuse import seed_from_track
 from app.narration.script import Script, build_script
 from app.narration.speech import SynthesisError, synthesize_cached
-from app.narration.track import TARGET_KBPS, assemble, encode_opus, trim
+from app.narration.track import assemble, encode_opus, trim
 from app.narration.voices import UnknownVoice, Voice, parse_voice
 from app.narration.vtt import Cue, format_vtt
 
@@ -56,7 +56,7 @@ class Progress:
 
 
 def build_lesson(script: Script, audio_dir: Path, voice: Voice, on_sentence=None,
-                 cache_dir: Path | None = None, kbps: float = TARGET_KBPS) -> dict:
+                 cache_dir: Path | None = None, kbps: float | None = None) -> dict:
     """Synthesise, encode and write one lesson's audio and cues; returns its manifest entry.
 
     ``cache_dir`` holds clips of sentences already spoken, so a small edit is cheap.
@@ -68,6 +68,7 @@ def build_lesson(script: Script, audio_dir: Path, voice: Voice, on_sentence=None
     audio_dir.mkdir(parents=True, exist_ok=True)
     mid = script.module_id
     tmp_audio = audio_dir / f".{mid}.ogg.tmp"
+    kbps = kbps or voice.kbps
     duration = encode_opus(track, voice.rate, tmp_audio, kbps)
     # The encoded length is authoritative: stretch the last cue to it.
     cues = [Cue(cid, span.start_s, span.end_s, s.text)
@@ -84,7 +85,7 @@ def build_lesson(script: Script, audio_dir: Path, voice: Voice, on_sentence=None
 
 def narrate(lessons: list, audio_dir: Path, force: bool, stream: TextIO, voice: Voice,
             cache_dir: Path | None = None, reuse_audio: bool = False,
-            kbps: float = TARGET_KBPS) -> int:
+            kbps: float | None = None) -> int:
     """Build every lesson that needs it; returns how many were built. With
     ``reuse_audio``, sentences the committed track already speaks are cut from it
     (:mod:`app.narration.reuse`) instead of being synthesised again."""
@@ -154,7 +155,7 @@ def run_narrate(ids: list[str], force: bool = False, reuse_audio: bool = False,
     try:
         built = narrate(lessons, audio_dir or settings.audio_dir, force, sys.stderr, chosen,
                         cache_dir=settings.lessons_dir.parent / SENTENCE_CACHE,
-                        reuse_audio=reuse_audio, kbps=kbps or TARGET_KBPS)
+                        reuse_audio=reuse_audio, kbps=kbps)
     except SynthesisError as exc:
         sys.stderr.write(f"\nnarration failed: {exc}\n")
         return 1

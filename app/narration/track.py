@@ -14,7 +14,7 @@ import numpy as np
 from app.narration.resample import resample
 
 OPUS_RATE = 24000  # Hz; Opus accepts 8/12/16/24/48 kHz, and 24 kHz keeps all of the voice
-TARGET_KBPS = 16  # mono VBR: ~123 KB per minute of speech (limit 200); 20 kbps gave 149
+TARGET_KBPS = 16  # the encoder's default, mono VBR; each voice has its own (Voice.kbps)
 # libsndfile maps compression level c in [0, 1] linearly onto 256 … 6 kbit/s for Opus
 # (measured: c = 0.9 gives 31.8 kbit/s on speech); solve for the target.
 OPUS_MAX_KBPS, OPUS_MIN_KBPS = 256.0, 6.0

@@ -33,6 +33,12 @@ class Voice:
         return 24000 if self.engine == "kokoro" else 22050
 
     @property
+    def kbps(self) -> int:
+        """The Opus bitrate its tracks are built at (docs/narration.md says why): Kokoro's
+        20 kbit/s ≈ 146 KB per minute; Piper's 16 ≈ 123 KB per minute."""
+        return 20 if self.engine == "kokoro" else 16
+
+    @property
     def model(self) -> str:
         """The model file's identity, recorded in the manifest ("" for Piper's packaged voice)."""
         return KOKORO_MODEL_SHA256[:16] if self.engine == "kokoro" else ""
