@@ -10,7 +10,7 @@ Shape (the site reads ``modules``; see ``app.content.loader.narration_for``)::
 
 ``engine`` and ``model`` are absent from tracks built before Kokoro (engine Piper).
 
-``kbps`` is the target the encoder was given (``app.narration.track.TARGET_KBPS``); the
+``kbps`` is the target the encoder was given (the voice's, ``Voice.kbps``); the
 file's real rate, ``bytes`` · 8 / ``duration_s``, comes out within a few percent of it.
 """
 
