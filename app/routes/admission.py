@@ -1,5 +1,6 @@
-"""Admission for the long-lived streams: who may train now (:class:`TrainSlots`) and how
-many batch monitors are open (:class:`Watchers`).
+"""Admission for the long-lived streams: who may train now (:class:`TrainSlots`), how
+many batch monitors are open (:class:`Watchers`), and a stream that gives back what it
+holds exactly once (:func:`stream_holding`).
 
 Each app holds one of each (one per worker), which routes get as typed dependencies
 (:mod:`app.routes.deps`); they sit here, not next to their routes, so that ``deps`` can
@@ -8,7 +9,10 @@ name their types without importing a router.
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+
+from starlette.background import BackgroundTask
+from starlette.responses import StreamingResponse
 
 from app.errors import AppError
 from app.routes.gate import RETRY_AFTER_S
@@ -76,3 +80,27 @@ class Watchers:
             when, text = now, render()
             self._latest[window_s] = (when, text)
         return text
+
+
+def stream_holding(events: AsyncIterator[str], release: Callable[[], None],
+                   headers: dict[str, str]) -> StreamingResponse:
+    """An SSE response of ``events`` that calls ``release`` exactly once: when the stream
+    ends however it ends (the client gone included), or after the response if the stream
+    never started (the client left first)."""
+    released = False
+
+    def release_once() -> None:
+        nonlocal released
+        if not released:
+            released = True
+            release()
+
+    async def held() -> AsyncIterator[str]:
+        try:
+            async for message in events:
+                yield message
+        finally:
+            release_once()
+
+    return StreamingResponse(held(), media_type="text/event-stream", headers=headers,
+                             background=BackgroundTask(release_once))

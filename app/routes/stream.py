@@ -27,6 +27,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from app.engine import Models
 from app.engine.batching import BatchEngine, ClientLimit, Full
 from app.errors import AppError
+from app.routes.admission import stream_holding
 from app.routes.deps import (
     AppModels,
     AppSettings,
@@ -149,32 +150,19 @@ async def _gated_stream(request: Request, params: generate.Params, gate: ModelGa
                         models: Models, env: Environment) -> StreamingResponse:
     """The run computed alone in a worker thread, holding a model-gate slot throughout."""
     await gate.acquire()  # 503 when busy
-    released = False
-
-    def release() -> None:
-        """Give the slot back exactly once: when the stream ends, or after the response
-        if the stream never started (the client left first)."""
-        nonlocal released
-        if not released:
-            released = True
-            gate.release()
 
     async def events() -> AsyncIterator[str]:
-        try:  # the slot is released however the stream ends, client gone included
-            try:
-                async for kind, item in iterate_in_threadpool(generate.run_events(params, models)):
-                    if await request.is_disconnected():
-                        return
-                    block = "stream_token" if kind == "token" else "stream_done"
-                    yield sse(kind, render_block(env, TEMPLATE, block, item=item, params=params))
-            except Exception:  # never leave the page waiting: say so, then close the stream
-                log.exception("generation stream failed")
-                yield sse("done", render_block(env, TEMPLATE, "stream_failed", params=params))
-        finally:
-            release()
+        try:
+            async for kind, item in iterate_in_threadpool(generate.run_events(params, models)):
+                if await request.is_disconnected():
+                    return
+                block = "stream_token" if kind == "token" else "stream_done"
+                yield sse(kind, render_block(env, TEMPLATE, block, item=item, params=params))
+        except Exception:  # never leave the page waiting: say so, then close the stream
+            log.exception("generation stream failed")
+            yield sse("done", render_block(env, TEMPLATE, "stream_failed", params=params))
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers=STREAM_HEADERS,
-                             background=BackgroundTask(release))
+    return stream_holding(events(), gate.release, STREAM_HEADERS)
 
 
 @router.get("/api/stream/batching")

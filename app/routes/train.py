@@ -22,10 +22,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from jinja2 import Environment
 from jinja2_fragments import render_block
-from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool
 
 from app.errors import AppError
+from app.routes.admission import stream_holding
 from app.routes.deps import AppSettings, Client, Gate, Slots, Templates
 from app.widgets import train_gpt
 from app.widgets.base import WidgetInputError
@@ -71,34 +71,23 @@ async def train_stream(request: Request, params: Annotated[train_gpt.Params, Que
         if exc.status not in (429, 503) or train_gpt.recorded(params) is None:
             raise
         return _replay(request, params, iid, env)
-    released = False
 
-    def release() -> None:
-        """Give both slots back exactly once: when the stream ends, or after the response
-        if the stream never started (the client left first)."""
-        nonlocal released
-        if not released:
-            released = True
-            gate.exit(ticket)
-            slots.release(client, stop)
+    def release() -> None:  # both slots
+        gate.exit(ticket)
+        slots.release(client, stop)
 
     async def events() -> AsyncIterator[str]:
         run = train_gpt.run_events(params, stop.is_set, settings.train_max_seconds)
         try:
-            try:
-                async for kind, item in iterate_in_threadpool(run):
-                    if await request.is_disconnected():
-                        return
-                    yield sse(kind, render_block(env, TEMPLATE, BLOCKS[kind], item=item,
-                                                 iid=iid))
-            except Exception:  # never leave the page waiting: say so, then close the stream
-                log.exception("training stream failed")
-                yield sse("done", render_block(env, TEMPLATE, "stream_failed"))
-        finally:
-            release()
+            async for kind, item in iterate_in_threadpool(run):
+                if await request.is_disconnected():
+                    return
+                yield sse(kind, render_block(env, TEMPLATE, BLOCKS[kind], item=item, iid=iid))
+        except Exception:  # never leave the page waiting: say so, then close the stream
+            log.exception("training stream failed")
+            yield sse("done", render_block(env, TEMPLATE, "stream_failed"))
 
-    return StreamingResponse(events(), media_type="text/event-stream", headers=HEADERS,
-                             background=BackgroundTask(release))
+    return stream_holding(events(), release, HEADERS)
 
 
 def _replay(request: Request, params: train_gpt.Params, iid: str, env: Environment
