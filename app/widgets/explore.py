@@ -18,14 +18,12 @@ from app.widgets._smollm2 import (
     N_LAYERS,
     TokenOut,
     check_layer_head,
-    is_whole_text,
     probabilities,
     prompt_field,
     prompt_ids,
-    token_label,
 )
 from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
-from app.widgets.next_token import Candidate, parse_ids
+from app.widgets.next_token import Candidate, candidate, extra_ids_field, parse_ids
 
 TOP_K = 10  # next-token candidates in the output panel
 TRAIL_HEADS = 5  # heads listed in the "why this token?" trail
@@ -60,10 +58,8 @@ class Params(WidgetParams):
     pair: int = Field(1, ge=1, le=HEAD_DIM_PAIRS, description=(
         "Which of the head's 32 rotated pairs of dimensions to draw (1 turns fastest)"),
         json_schema_extra=ui("Rotated pair", show_when={"stage": ["rope"]}))
-    extra_ids: str = Field("", max_length=500, pattern=r"^(\d{1,6}(,\d{1,6})*)?$", description=(
-        "Token ids appended after the prompt's own tokens, comma-separated (how a chosen "
-        "next token that is not whole text is appended)"),
-        json_schema_extra=ui("Tokens appended by id", control="hidden"))
+    extra_ids: str = extra_ids_field("how a chosen next token that is not whole text is "
+                                     "appended")
 
 
 class StageOut(BaseModel):
@@ -129,17 +125,8 @@ def shapes(model, n: int) -> dict[str, str]:
 def candidates(model, logits, params: Params, extra: list[int], k: int) -> list[Candidate]:
     """The top ``k`` next tokens; choosing one appends it, as the next-token widget does."""
     probs = probabilities(logits)
-    out = []
-    for i in np.argsort(-logits, kind="stable")[:k]:
-        text = model.token_text(i)
-        if not extra and is_whole_text(model, i):
-            field, value = "prompt", params.prompt + text
-        else:
-            field, value = "extra_ids", ",".join(str(t) for t in [*extra, int(i)])
-        out.append(Candidate(id=int(i), text=text, label=token_label(model, i),
-                             logit=float(logits[i]), probability=float(probs[i]),
-                             set_field=field, set_value=value, percent=float(probs[i]) * 100))
-    return out
+    return [candidate(model, params.prompt, extra, i, logits, probs)
+            for i in np.argsort(-logits, kind="stable")[:k]]
 
 
 def trail(model, p, labels: list[str]) -> Trail:

@@ -21,6 +21,13 @@ from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, Widge
 MAX_TOP_K = 50
 
 
+def extra_ids_field(how: str) -> object:
+    """Token ids appended after the prompt's own tokens (``how``: when the widget uses it)."""
+    return Field("", max_length=500, pattern=r"^(\d{1,6}(,\d{1,6})*)?$", description=(
+        f"Token ids appended after the prompt's own tokens, comma-separated ({how})"),
+        json_schema_extra=ui("Tokens appended by id", control="hidden"))
+
+
 class Params(WidgetParams):
     prompt: str = prompt_field()
     temperature: float = Field(1.0, ge=0.05, le=10, description="Divides the logits before the "
@@ -31,10 +38,8 @@ class Params(WidgetParams):
                        json_schema_extra=ui("Candidates shown", slider=(1, 20)))
     # A chosen candidate whose bytes are not valid UTF-8 on their own (half of a Chinese
     # character or an emoji) cannot be appended to the prompt as text: its id goes here.
-    extra_ids: str = Field("", max_length=500, pattern=r"^(\d{1,6}(,\d{1,6})*)?$", description=(
-        "Token ids appended after the prompt's own tokens, comma-separated (how the widget "
-        "appends a chosen token that is not whole text, e.g. <E6><88>)"),
-        json_schema_extra=ui("Tokens appended by id", control="hidden"))
+    extra_ids: str = extra_ids_field("how the widget appends a chosen token that is not "
+                                     "whole text, e.g. <E6><88>")
 
 
 class Candidate(TokenOut):
@@ -67,6 +72,20 @@ def parse_ids(text: str, vocab_size: int) -> list[int]:
     return ids
 
 
+def candidate(model, prompt: str, extra: list[int], i: int, logits: np.ndarray,
+              probs: np.ndarray) -> "Candidate":
+    """Token ``i`` as a choice: choosing it appends its text to the prompt, or its id to
+    ``extra_ids`` when its bytes are not whole text (or ids are already pending)."""
+    text = model.token_text(i)
+    if not extra and is_whole_text(model, i):
+        field, value = "prompt", prompt + text
+    else:
+        field, value = "extra_ids", ",".join(str(t) for t in [*extra, int(i)])
+    return Candidate(id=int(i), text=text, label=token_label(model, i),
+                     logit=float(logits[i]), probability=float(probs[i]),
+                     set_field=field, set_value=value, percent=float(probs[i]) * 100)
+
+
 def compute(params: Params, models) -> Result:
     """probability = softmax(logits / T) over all 49,152 tokens; the top k are listed.
 
@@ -84,17 +103,7 @@ def compute(params: Params, models) -> Result:
     probs = probabilities(logits, params.temperature)
     # argsort on −logits (not on probs) so ties far down the tail cannot reorder the top.
     top = np.argsort(-logits, kind="stable")[:params.top_k]
-    candidates = []
-    for i in top:
-        text = model.token_text(i)
-        if not extra and is_whole_text(model, i):
-            field, value = "prompt", params.prompt + text
-        else:
-            field, value = "extra_ids", ",".join(str(t) for t in [*extra, int(i)])
-        candidates.append(Candidate(id=int(i), text=text, label=token_label(model, i),
-                                    logit=float(logits[i]), probability=float(probs[i]),
-                                    set_field=field, set_value=value,
-                                    percent=float(probs[i]) * 100))
+    candidates = [candidate(model, params.prompt, extra, i, logits, probs) for i in top]
     shown = float(sum(c.probability for c in candidates))
     extra_bytes = b"".join(token_bytes(model, i) or b"" for i in extra)
     return Result(model=MODEL_NAME, prompt_tokens=token_list(model, ids), candidates=candidates,
