@@ -13,17 +13,15 @@ from app.engine.explore_trace import block_inside, first_and_settled, strongest_
 from app.engine.smollm2 import MODEL_NAME
 from app.widgets import _explore_panels as panels
 from app.widgets._smollm2 import (
-    MAX_PROMPT_TOKENS,
     N_HEADS,
     N_LAYERS,
     TokenOut,
     check_layer_head,
     probabilities,
     prompt_field,
-    prompt_ids,
 )
-from app.widgets.base import WidgetInputError, WidgetParams, WidgetResult, WidgetSpec, ui
-from app.widgets.next_token import Candidate, candidate, extra_ids_field, parse_ids
+from app.widgets.base import WidgetParams, WidgetResult, WidgetSpec, ui
+from app.widgets.next_token import Candidate, candidate, extra_ids_field, read_ids
 
 TOP_K = 10  # next-token candidates in the output panel
 TRAIL_HEADS = 5  # heads listed in the "why this token?" trail
@@ -144,12 +142,7 @@ def compute(params: Params, models) -> Result:
     """Slice one cached traced pass into the overview and the open stage's panel."""
     model = models.smollm2()
     check_layer_head(model, params.layer, params.head)
-    typed = prompt_ids(model, params.prompt)
-    extra = parse_ids(params.extra_ids, model.config.vocab_size)
-    ids = typed + extra
-    if len(ids) > MAX_PROMPT_TOKENS:
-        raise WidgetInputError(f"prompt: {len(ids)} tokens is too long; the limit is "
-                               f"{MAX_PROMPT_TOKENS} model tokens (shorten the text)")
+    ids, extra = read_ids(model, params.prompt, params.extra_ids)
     p = models.explore_passes().get(model, ids)
     chips = panels.token_chips(model, ids)
     labels = [c.label for c in chips]
@@ -174,7 +167,7 @@ def compute(params: Params, models) -> Result:
     return Result(
         model=MODEL_NAME, tokens=chips, stage=stage, layer=layer, head=params.head,
         shapes=shapes(model, len(ids)), prediction=top[0], trail=trail(model, p, labels),
-        n_typed=len(typed), labels=labels,
+        n_typed=len(ids) - len(extra), labels=labels,
         stages=[StageOut(key=k, label=v[0], number=i, module=v[1], module_title=v[2])
                 for i, (k, v) in enumerate(STAGES.items(), 1)], **extras)
 

@@ -72,6 +72,17 @@ def parse_ids(text: str, vocab_size: int) -> list[int]:
     return ids
 
 
+def read_ids(model, prompt: str, extra_ids: str) -> tuple[list[int], list[int]]:
+    """The ids the model reads (the prompt's, then ``extra_ids``) and the extra ids alone;
+    a 422 message when together they pass the prompt limit."""
+    extra = parse_ids(extra_ids, model.config.vocab_size)
+    ids = prompt_ids(model, prompt) + extra
+    if len(ids) > MAX_PROMPT_TOKENS:
+        raise WidgetInputError(f"prompt: {len(ids)} tokens is too long; the limit is "
+                               f"{MAX_PROMPT_TOKENS} model tokens (shorten the text)")
+    return ids, extra
+
+
 def candidate(model, prompt: str, extra: list[int], i: int, logits: np.ndarray,
               probs: np.ndarray) -> "Candidate":
     """Token ``i`` as a choice: choosing it appends its text to the prompt, or its id to
@@ -93,12 +104,7 @@ def compute(params: Params, models) -> Result:
     the rest of the mass is spread over the tokens not listed.
     """
     model = models.smollm2()
-    typed = prompt_ids(model, params.prompt)
-    extra = parse_ids(params.extra_ids, model.config.vocab_size)
-    ids = typed + extra
-    if len(ids) > MAX_PROMPT_TOKENS:
-        raise WidgetInputError(f"prompt: {len(ids)} tokens is too long; the limit is "
-                               f"{MAX_PROMPT_TOKENS} model tokens (shorten the text)")
+    ids, extra = read_ids(model, params.prompt, params.extra_ids)
     logits = model.next_logits(ids)
     probs = probabilities(logits, params.temperature)
     # argsort on −logits (not on probs) so ties far down the tail cannot reorder the top.
@@ -107,7 +113,7 @@ def compute(params: Params, models) -> Result:
     shown = float(sum(c.probability for c in candidates))
     extra_bytes = b"".join(token_bytes(model, i) or b"" for i in extra)
     return Result(model=MODEL_NAME, prompt_tokens=token_list(model, ids), candidates=candidates,
-                  n_typed=len(typed), extra_text=show_bytes(extra_bytes),
+                  n_typed=len(ids) - len(extra), extra_text=show_bytes(extra_bytes),
                   shown_percent=shown * 100, rest_percent=(1 - shown) * 100)
 
 
