@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from app.narration.voices import Voice
+from app.settings import ROOT
 
 PIPER = Voice("piper", "en_US-joe-medium")  # 22050 Hz, its .onnx.json says so
 KOKORO_CACHE = Path(".cache") / "kokoro"  # the joined model file, under the project root
@@ -46,7 +47,7 @@ def piper_voice_files() -> tuple[Path, Path]:
 def engine_command(voice: Voice, text_file: Path, out_dir: Path) -> list[str]:
     """The child's command line: one WAV per input line into ``out_dir``."""
     if voice.engine == "kokoro":
-        cache = Path(__file__).resolve().parents[2] / KOKORO_CACHE
+        cache = ROOT / KOKORO_CACHE
         return [sys.executable, "-m", "app.narration.kokoro", "--voice", voice.name,
                 "--input-file", str(text_file), "--output-dir", str(out_dir),
                 "--cache-dir", str(cache)]
